@@ -1,0 +1,66 @@
+# convbook — a thin wrapper over CMake. The two commands of the README:
+#   make train    install dependencies, build, train the default model, write its curves
+#   make test     install dependencies, build, run the whole test suite (ctest)
+# Others: make build | docs | chapter CH=01 | exercise CH=00 | fixtures | format | clean
+
+BUILD       ?= build
+JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
+MODEL       ?= small_cnn
+EPOCHS      ?= 15
+RUN         ?= runs/$(MODEL)
+TRAIN_ARGS  ?=
+CMAKE_FLAGS ?=
+ifdef CI
+CMAKE_FLAGS += -DCONVBOOK_WERROR=ON
+endif
+
+.PHONY: all deps configure build test train docs chapter exercise fixtures format clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+configure: deps
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+
+build: configure
+	cmake --build $(BUILD) -j$(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+# Data: --data DIR, else $$CONVBOOK_DATA, else datasets/cifar-10-batches-bin (see
+# datasets/download_cifar10.sh), else the small sample bundled in datasets/cifar-10-sample.
+train: build
+	$(BUILD)/convbook train --model $(MODEL) --epochs $(EPOCHS) --out $(RUN) $(TRAIN_ARGS)
+
+docs: deps
+	@mkdir -p $(BUILD)/docs
+	doxygen book/Doxyfile
+	@ln -sfn /usr/share/javascript/mathjax $(BUILD)/docs/html/mathjax
+	@echo "The book: $(BUILD)/docs/html/index.html"
+
+# One chapter: its tests, then its demos.  make chapter CH=01
+chapter: build
+	@test -n "$(CH)" || { echo "make chapter: give the chapter number, e.g. make chapter CH=01" >&2; exit 2; }
+	cd $(BUILD) && ctest --output-on-failure -L ch$(CH)
+	@for demo in $(BUILD)/ch$(CH)_demo_*; do [ -x "$$demo" ] || continue; echo "== $$demo"; "$$demo" || exit 1; done
+
+# Check YOUR exercise stubs (exercises/NN_x/exercise.cpp) instead of the book's solutions.
+exercise: deps
+	@test -n "$(CH)" || { echo "make exercise: give the chapter number, e.g. make exercise CH=00" >&2; exit 2; }
+	@cmake -S . -B $(BUILD)-exercises -DCONVBOOK_EXERCISES=stub $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD)-exercises -j$(JOBS) --target exercise_$(CH)
+	$(BUILD)-exercises/exercise_$(CH)
+
+# Regenerate the PyTorch fixtures in tests/fixtures (needs python3-torch; the tests do not).
+fixtures:
+	@scripts/install-deps.sh --fixtures
+	@for script in tests/tools/make_*.py; do echo "== $$script"; /usr/bin/python3 "$$script" || exit 1; done
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.hpp')
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-exercises

@@ -1,0 +1,98 @@
+#pragma once
+// Helpers that make tests read like specifications (see STYLE.md):
+//   rel_error(a, b)                   cs231n's max |a-b| / max(1e-8, |a|+|b|), elementwise
+//   random_tensor(shape, seed)        reproducible N(0, 1) inputs
+//   gradcheck(module, x)              central differences of L = sum(y * g) vs module.backward(g)
+// gradcheck is meant for the *_f64.cpp test programs, where Scalar is double.
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "convbook/module.hpp"
+#include "convbook/random.hpp"
+#include "convbook/tensor.hpp"
+
+namespace convbook::test {
+
+/// cs231n's relative error, the worst element: max_i |a_i - b_i| / max(1e-8, |a_i| + |b_i|).
+template <typename A, typename B>
+double rel_error(const A& a, const B& b) {
+  double worst = 0;
+  auto ia = a.begin();
+  auto ib = b.begin();
+  for (; ia != a.end() && ib != b.end(); ++ia, ++ib) {
+    const double x = double(*ia), y = double(*ib);
+    worst = std::max(worst, std::abs(x - y) / std::max(1e-8, std::abs(x) + std::abs(y)));
+  }
+  return worst;
+}
+
+/// A tensor of N(0, 1) values from its own seeded generator.
+inline Tensor random_tensor(const Shape& shape, std::uint64_t seed) {
+  Rng rng(seed);
+  Tensor t = zeros(shape);
+  for (auto& v : t) v = Scalar(rng.normal());
+  return t;
+}
+
+/// The worst relative errors found by gradcheck, for the input and for each parameter.
+struct GradCheckResult {
+  double input = 0;        ///< rel_error(dx analytic, dx numeric)
+  double parameters = 0;   ///< worst rel_error over all trainable parameters
+  std::string worst_parameter;  ///< name of the parameter with the worst error
+  double worst() const { return std::max(input, parameters); }
+};
+
+/// Checks module.backward against central differences of L = sum(y * g) for a fixed random g.
+/// `reseed` is called before every forward so layers with randomness (dropout) repeat their draw.
+template <typename Reseed>
+GradCheckResult gradcheck(Module& m, Tensor x, Reseed reseed, double eps = 1e-6) {
+  reseed();
+  Tensor y = m.forward(x);
+  const Tensor g = random_tensor(shape_of(y), 12345);
+  m.zero_grad();
+  const Tensor dx = m.backward(g);
+
+  auto loss = [&](const Tensor& input) {
+    reseed();
+    const Tensor out = m.forward(input);
+    double l = 0;
+    for (std::size_t i = 0; i < out.size(); ++i) l += double(out.data()[i]) * double(g.data()[i]);
+    return l;
+  };
+  auto numeric = [&](Scalar& v, const Tensor& input) {
+    const Scalar saved = v;
+    v = saved + Scalar(eps);
+    const double plus = loss(input);
+    v = saved - Scalar(eps);
+    const double minus = loss(input);
+    v = saved;
+    return (plus - minus) / (2 * eps);
+  };
+
+  GradCheckResult result;
+  std::vector<double> num_dx(x.size());
+  for (std::size_t i = 0; i < x.size(); ++i) num_dx[i] = numeric(x.data()[i], x);
+  result.input = rel_error(dx, num_dx);
+
+  m.visit_parameters([&](const std::string& name, Parameter& p) {
+    if (p.is_buffer) return;
+    std::vector<double> num(p.value.size());
+    for (std::size_t i = 0; i < p.value.size(); ++i) num[i] = numeric(p.value.data()[i], x);
+    const double err = rel_error(p.grad, num);
+    if (err >= result.parameters) {
+      result.parameters = err;
+      result.worst_parameter = name;
+    }
+  });
+  return result;
+}
+
+/// gradcheck for deterministic modules.
+inline GradCheckResult gradcheck(Module& m, const Tensor& x, double eps = 1e-6) {
+  return gradcheck(m, x, [] {}, eps);
+}
+
+}  // namespace convbook::test
