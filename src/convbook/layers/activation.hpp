@@ -1,0 +1,35 @@
+#pragma once
+/// @file activation.hpp
+/// @brief ReLU, the activation of every network in the book.
+#include <cstddef>
+#include <string>
+
+#include "convbook/module.hpp"
+
+namespace convbook {
+
+/// @brief y[i] = max(x[i], 0), elementwise over `n` values.
+template <typename T>
+void relu_forward(const T* x, T* y, std::size_t n);
+
+/// @brief dx[i] = dy[i] where y[i] > 0, else 0 (the subgradient 0 is taken at x = 0, as PyTorch).
+///
+/// Uses the forward *output* y: y > 0 exactly where x > 0, and y is what a layer keeps anyway.
+template <typename T>
+void relu_backward(const T* y, const T* dy, T* dx, std::size_t n);
+
+/// @brief torch.nn.ReLU: max(x, 0) elementwise on any 4-D tensor.
+class ReLU : public Module {
+ public:
+  /// @brief y = max(x, 0); caches y.
+  Tensor forward(const Tensor& x) override;
+  /// @brief dx = dy where the input was positive, 0 elsewhere.
+  Tensor backward(const Tensor& dy) override;
+  /// @brief "ReLU()".
+  std::string repr() const override { return "ReLU()"; }
+
+ private:
+  Tensor y_;
+};
+
+}  // namespace convbook

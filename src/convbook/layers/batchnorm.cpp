@@ -1,0 +1,206 @@
+#include "convbook/layers/batchnorm.hpp"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include "convbook/error.hpp"
+
+// Legend: N batch, C channels, H x W image; M = N H W values per channel.
+
+namespace convbook {
+
+namespace {
+// Python's repr of a float: shortest round-trip text, "1e-05", "0.1", "1.0".
+std::string python_float(double v) {
+  char buf[32];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  std::string s = buf;
+  if (s.find_first_of(".en") == std::string::npos) s += ".0";
+  return s;
+}
+}  // namespace
+
+//! [batchnorm-forward]
+// x: (N, C, H, W)  mean, var: (C)
+template <typename T>
+void batchnorm2d_batch_stats(const T* x, T* mean, T* var, std::size_t N, std::size_t C,
+                             std::size_t H, std::size_t W) {
+  const std::size_t HW = H * W;
+  const double M = double(N * HW);
+  for (std::size_t c = 0; c < C; ++c) {
+    double sum = 0;
+    for (std::size_t n = 0; n < N; ++n) {
+      const T* xp = x + (n * C + c) * HW;
+      for (std::size_t i = 0; i < HW; ++i) sum += xp[i];
+    }
+    const double mu = sum / M;
+    double sq = 0;  // two passes: sum (x - mu)^2 does not cancel like sum x^2 - M mu^2 would
+    for (std::size_t n = 0; n < N; ++n) {
+      const T* xp = x + (n * C + c) * HW;
+      for (std::size_t i = 0; i < HW; ++i) sq += (xp[i] - mu) * (xp[i] - mu);
+    }
+    mean[c] = T(mu);
+    var[c] = T(sq / M);  // biased: this is what normalizes the batch
+  }
+}
+
+// x, y: (N, C, H, W)  mean, invstd, gamma, beta: (C)
+template <typename T>
+void batchnorm2d_forward(const T* x, const T* mean, const T* invstd, const T* gamma, const T* beta,
+                         T* y, std::size_t N, std::size_t C, std::size_t H, std::size_t W) {
+  const std::size_t HW = H * W;
+  for (std::size_t n = 0; n < N; ++n) {
+    for (std::size_t c = 0; c < C; ++c) {
+      // y = gamma * xhat + beta folded into one multiply-add: y = scale * x + shift
+      const T scale = gamma[c] * invstd[c];
+      const T shift = beta[c] - mean[c] * scale;
+      const T* xp = x + (n * C + c) * HW;
+      T* yp = y + (n * C + c) * HW;
+      for (std::size_t i = 0; i < HW; ++i) yp[i] = scale * xp[i] + shift;
+    }
+  }
+}
+//! [batchnorm-forward]
+
+//! [batchnorm-backward]
+// x, dy, dx: (N, C, H, W)  mean, invstd, gamma, dgamma, dbeta: (C)
+template <typename T>
+void batchnorm2d_backward(const T* x, const T* mean, const T* invstd, const T* gamma, const T* dy,
+                          T* dx, T* dgamma, T* dbeta, std::size_t N, std::size_t C, std::size_t H,
+                          std::size_t W, bool batch_stats) {
+  const std::size_t HW = H * W;
+  const double M = double(N * HW);
+  for (std::size_t c = 0; c < C; ++c) {
+    // the two reductions every gradient needs: sum dy and sum dy * xhat
+    double sum_dy = 0, sum_dy_xhat = 0;
+    for (std::size_t n = 0; n < N; ++n) {
+      const T* xp = x + (n * C + c) * HW;
+      const T* gp = dy + (n * C + c) * HW;
+      for (std::size_t i = 0; i < HW; ++i) {
+        sum_dy += gp[i];
+        sum_dy_xhat += gp[i] * (xp[i] - mean[c]) * invstd[c];
+      }
+    }
+    dgamma[c] += T(sum_dy_xhat);  // y = gamma xhat + beta
+    dbeta[c] += T(sum_dy);
+    const double k = double(gamma[c]) * double(invstd[c]);
+    for (std::size_t n = 0; n < N; ++n) {
+      const T* xp = x + (n * C + c) * HW;
+      const T* gp = dy + (n * C + c) * HW;
+      T* dxp = dx + (n * C + c) * HW;
+      for (std::size_t i = 0; i < HW; ++i) {
+        if (batch_stats) {
+          // mean and var depend on every x: dx = gamma invstd (dy - mean(dy) - xhat mean(dy xhat))
+          const double xhat = (xp[i] - mean[c]) * invstd[c];
+          dxp[i] = T(k * (gp[i] - sum_dy / M - xhat * sum_dy_xhat / M));
+        } else {
+          dxp[i] = T(k * gp[i]);  // running statistics are constants
+        }
+      }
+    }
+  }
+}
+//! [batchnorm-backward]
+
+#define CONVBOOK_INSTANTIATE(T)                                                                   \
+  template void batchnorm2d_batch_stats<T>(const T*, T*, T*, std::size_t, std::size_t,            \
+                                           std::size_t, std::size_t);                             \
+  template void batchnorm2d_forward<T>(const T*, const T*, const T*, const T*, const T*, T*,      \
+                                       std::size_t, std::size_t, std::size_t, std::size_t);       \
+  template void batchnorm2d_backward<T>(const T*, const T*, const T*, const T*, const T*, T*, T*, \
+                                        T*, std::size_t, std::size_t, std::size_t, std::size_t,   \
+                                        bool);
+CONVBOOK_INSTANTIATE(float)
+CONVBOOK_INSTANTIATE(double)
+#undef CONVBOOK_INSTANTIATE
+
+BatchNorm2d::BatchNorm2d(std::size_t num_features, double eps, double momentum)
+    : C_(num_features), eps_(eps), momentum_(momentum) {
+  if (num_features == 0) throw Error("BatchNorm2d: num_features=0, expected >= 1");
+  if (!(eps > 0)) throw Error("BatchNorm2d: eps=" + python_float(eps) + ", expected > 0");
+  if (!(momentum >= 0 && momentum <= 1)) {
+    throw Error("BatchNorm2d: momentum=" + python_float(momentum) + ", expected in [0, 1]");
+  }
+  weight = Parameter::make({C_});
+  bias = Parameter::make({C_});
+  running_mean = Parameter::make_buffer({C_});
+  running_var = Parameter::make_buffer({C_});
+  num_batches_tracked = Parameter::make_buffer({1});
+  weight.value.fill(Scalar(1));
+  running_var.value.fill(Scalar(1));
+  register_parameter("weight", &weight);
+  register_parameter("bias", &bias);
+  register_parameter("running_mean", &running_mean);
+  register_parameter("running_var", &running_var);
+  register_parameter("num_batches_tracked", &num_batches_tracked);
+}
+
+Tensor BatchNorm2d::forward(const Tensor& x) {
+  const auto [N, C, H, W] = shape_of(x);
+  if (C != C_) {
+    throw Error("BatchNorm2d: input shape " + to_string(shape_of(x)) + " has " + std::to_string(C) +
+                " channels, expected num_features=" + std::to_string(C_));
+  }
+  mean_ = zeros({C_, 1, 1, 1});
+  invstd_ = zeros({C_, 1, 1, 1});
+  Scalar* mean = mean_.data();
+  Scalar* invstd = invstd_.data();
+  used_batch_stats_ = training_;
+  if (training_) {
+    const std::size_t M = N * H * W;
+    if (M <= 1) {
+      throw Error("BatchNorm2d: expected more than 1 value per channel when training, got input " +
+                  to_string(shape_of(x)));
+    }
+    Tensor var = zeros({C_, 1, 1, 1});
+    batchnorm2d_batch_stats(x.data(), mean, var.data(), N, C, H, W);
+    const double m = momentum_;
+    for (std::size_t c = 0; c < C_; ++c) {
+      invstd[c] = Scalar(1.0 / std::sqrt(double(var.data()[c]) + eps_));
+      // running_var tracks the *unbiased* variance, as PyTorch does
+      const double unbiased = double(var.data()[c]) * double(M) / double(M - 1);
+      running_mean.value.data()[c] = Scalar((1 - m) * running_mean.value.data()[c] + m * mean[c]);
+      running_var.value.data()[c] = Scalar((1 - m) * running_var.value.data()[c] + m * unbiased);
+    }
+    num_batches_tracked.value.data()[0] += Scalar(1);
+  } else {
+    for (std::size_t c = 0; c < C_; ++c) {
+      mean[c] = running_mean.value.data()[c];
+      invstd[c] = Scalar(1.0 / std::sqrt(double(running_var.value.data()[c]) + eps_));
+    }
+  }
+  x_ = x;
+  Tensor y(x.shape());
+  batchnorm2d_forward(x.data(), mean, invstd, weight.value.data(), bias.value.data(), y.data(), N,
+                      C, H, W);
+  return y;
+}
+
+Tensor BatchNorm2d::backward(const Tensor& dy) {
+  if (dy.shape() != x_.shape()) {
+    throw Error("BatchNorm2d: backward got dy of shape " + to_string(shape_of(dy)) + ", expected " +
+                to_string(shape_of(x_)));
+  }
+  const auto [N, C, H, W] = shape_of(x_);
+  Tensor dx(x_.shape());
+  batchnorm2d_backward(x_.data(), mean_.data(), invstd_.data(), weight.value.data(), dy.data(),
+                       dx.data(), weight.grad.data(), bias.grad.data(), N, C, H, W,
+                       used_batch_stats_);
+  return dx;
+}
+
+std::string BatchNorm2d::repr() const {
+  return "BatchNorm2d(" + std::to_string(C_) + ", eps=" + python_float(eps_) +
+         ", momentum=" + python_float(momentum_) + ")";
+}
+
+double BatchNorm2d::flops() const {
+  return 2.0 * double(x_.size());
+}
+
+}  // namespace convbook
