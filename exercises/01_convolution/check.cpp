@@ -1,0 +1,125 @@
+// Checks chapter 01's exercises against the framework itself: Conv2d::output_shape,
+// convbook::col2im and conv2d_backward_naive, on random data and odd configurations. Both sides
+// compute in float in different orders, so we accept |yours - library| <= 1e-5 + 1e-4 |library|.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "convbook/conv/conv2d.hpp"
+#include "convbook/conv/conv_naive.hpp"
+#include "convbook/conv/im2col.hpp"
+#include "convbook/random.hpp"
+#include "exercise.hpp"
+
+using namespace convbook;
+
+namespace {
+
+std::vector<float> random_vector(std::size_t n, std::uint64_t seed) {
+  Rng rng(seed);
+  std::vector<float> v(n);
+  for (auto& e : v) e = float(rng.normal());
+  return v;
+}
+
+// Worst |a - b| / (atol + rtol |b|): <= 1 means every element is close.
+double allclose_ratio(const std::vector<float>& yours, const std::vector<float>& library) {
+  REQUIRE(yours.size() == library.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < yours.size(); ++i) {
+    worst = std::max(worst, std::abs(double(yours[i]) - library[i]) /
+                                (1e-5 + 1e-4 * std::abs(double(library[i]))));
+  }
+  return worst;
+}
+
+ConvGeometry geometry(int N, int C, int H, int W, int K, int R, int S, int stride_h, int stride_w,
+                      int pad_h, int pad_w, int dil_h, int dil_w, int G) {
+  ConvGeometry g;
+  g.N = N;
+  g.C = C;
+  g.H = H;
+  g.W = W;
+  g.K = K;
+  g.R = R;
+  g.S = S;
+  g.stride_h = stride_h;
+  g.stride_w = stride_w;
+  g.pad_h = pad_h;
+  g.pad_w = pad_w;
+  g.dil_h = dil_h;
+  g.dil_w = dil_w;
+  g.G = G;
+  return g;
+}
+
+std::string describe(const ConvGeometry& g) {
+  return "N=" + std::to_string(g.N) + " C=" + std::to_string(g.C) + " H=" + std::to_string(g.H) +
+         " W=" + std::to_string(g.W) + " K=" + std::to_string(g.K) + " R=" + std::to_string(g.R) +
+         " S=" + std::to_string(g.S) + " stride=(" + std::to_string(g.stride_h) + "," +
+         std::to_string(g.stride_w) + ") pad=(" + std::to_string(g.pad_h) + "," +
+         std::to_string(g.pad_w) + ") dil=(" + std::to_string(g.dil_h) + "," +
+         std::to_string(g.dil_w) + ") G=" + std::to_string(g.G);
+}
+
+const std::vector<ConvGeometry> kGeometries = {
+    geometry(1, 1, 4, 4, 1, 3, 3, 1, 1, 0, 0, 1, 1, 1),  // the chapter's worked example
+    geometry(2, 3, 7, 5, 4, 3, 3, 1, 1, 1, 1, 1, 1, 1),  // "same" padding, odd image
+    geometry(2, 3, 7, 5, 2, 3, 2, 2, 3, 1, 0, 1, 1, 1),  // strides skip pixels
+    geometry(1, 2, 9, 8, 2, 3, 3, 1, 2, 2, 2, 2, 2, 1),  // dilated
+    geometry(2, 6, 6, 7, 9, 3, 3, 2, 1, 1, 2, 1, 2, 3),  // three groups, everything at once
+};
+
+}  // namespace
+
+TEST_CASE("01.1 conv_output_size agrees with Conv2d::output_shape", "[exercise]") {
+  for (std::size_t in : {1, 4, 7, 32}) {
+    for (std::size_t kernel : {1, 3, 5}) {
+      for (std::size_t stride : {1, 2, 3}) {
+        for (std::size_t padding : {0, 1, 2}) {
+          for (std::size_t dilation : {1, 2}) {
+            INFO("in=" << in << " kernel=" << kernel << " stride=" << stride
+                       << " padding=" << padding << " dilation=" << dilation);
+            const std::size_t yours = ex01::conv_output_size(in, kernel, stride, padding, dilation);
+            Conv2d conv(
+                Conv2dOptions(1, 1, kernel).stride(stride).padding(padding).dilation(dilation));
+            if (dilation * (kernel - 1) + 1 > in + 2 * padding) {
+              CHECK(yours == 0);  // Conv2d refuses such an input
+              CHECK_THROWS_AS(conv.output_shape({1, 1, in, in}), Error);
+            } else {
+              CHECK(yours == conv.output_shape({1, 1, in, in})[2]);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("01.2 col2im agrees with convbook::col2im", "[exercise]") {
+  std::uint64_t seed = 1;
+  for (const ConvGeometry& g : kGeometries) {
+    INFO(describe(g));
+    const int Cg = g.C / g.G;
+    const std::vector<float> col =
+        random_vector(std::size_t(Cg) * g.R * g.S * g.P() * g.Q(), seed++);
+    std::vector<float> expected(std::size_t(Cg) * g.H * g.W);
+    convbook::col2im(g, col.data(), expected.data());
+    CHECK(allclose_ratio(ex01::col2im(g, col), expected) <= 1);
+  }
+}
+
+TEST_CASE("01.3 conv2d_backward_weight agrees with conv2d_backward_naive", "[exercise]") {
+  std::uint64_t seed = 100;
+  for (const ConvGeometry& g : kGeometries) {
+    INFO(describe(g));
+    const std::vector<float> x = random_vector(std::size_t(g.N) * g.C * g.H * g.W, seed++);
+    const std::vector<float> w = random_vector(std::size_t(g.K) * (g.C / g.G) * g.R * g.S, seed++);
+    const std::vector<float> dy = random_vector(std::size_t(g.N) * g.K * g.P() * g.Q(), seed++);
+    std::vector<float> expected(w.size(), 0.f);  // conv2d_backward_naive accumulates
+    conv2d_backward_naive<float>(g, x.data(), w.data(), dy.data(), nullptr, expected.data(),
+                                 nullptr);
+    CHECK(allclose_ratio(ex01::conv2d_backward_weight(g, x, dy), expected) <= 1);
+  }
+}

@@ -1,0 +1,43 @@
+#pragma once
+/// @file exercise.hpp
+/// @brief Chapter 01's exercises: the output size, col2im, and the weight gradient by hand.
+///
+/// Legend: N batch, C in-channels, K out-channels, H x W input, P x Q output, R x S kernel,
+/// G groups. Arrays are plain row-major std::vector<float>. `make exercise CH=01` checks your
+/// exercise.cpp against the framework (check.cpp); the book's answers are in solution.cpp.
+#include <cstddef>
+#include <vector>
+
+#include "convbook/conv/conv_naive.hpp"  // ConvGeometry: N, C, H, W, K, R, S, strides, ...
+
+namespace convbook::ex01 {
+
+/// @brief Exercise 01.1: the output size of a convolution along one dimension.
+/// @param in        input size (H or W)
+/// @param kernel    kernel size (R or S)
+/// @param stride    step between two outputs (>= 1)
+/// @param padding   zeros added on each side
+/// @param dilation  spacing of the kernel taps (1 = dense)
+/// @return the number of outputs, as nn.Conv2d computes it; 0 when the dilated kernel does
+///   not fit in the padded input
+std::size_t conv_output_size(std::size_t in, std::size_t kernel, std::size_t stride,
+                             std::size_t padding, std::size_t dilation);
+
+/// @brief Exercise 01.2: col2im, the adjoint of im2col, for one image and one group.
+/// @param g    sizes and options (stride, padding, dilation); the group has Cg = g.C / g.G
+///             channels, P = g.P() and Q = g.Q()
+/// @param col  (Cg*R*S, P*Q): entry [(c*R + r)*S + s][p*Q + q] belongs to the input pixel that
+///             tap (r, s) of channel c sees at output (p, q)
+/// @return x (Cg, H, W): each pixel the sum of the col entries that came from it (entries
+///   that came from the padding are dropped)
+std::vector<float> col2im(const ConvGeometry& g, const std::vector<float>& col);
+
+/// @brief Exercise 01.3: the weight gradient of a convolution, with loops.
+/// @param g   sizes and every option, groups included
+/// @param x   the forward input (N, C, H, W)
+/// @param dy  the upstream gradient dL/dy (N, K, P, Q)
+/// @return dL/dw (K, C/G, R, S)
+std::vector<float> conv2d_backward_weight(const ConvGeometry& g, const std::vector<float>& x,
+                                          const std::vector<float>& dy);
+
+}  // namespace convbook::ex01

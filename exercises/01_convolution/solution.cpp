@@ -1,0 +1,71 @@
+// Chapter 01 exercises: the book's answers. Try exercise.cpp first.
+#include "exercise.hpp"
+
+namespace convbook::ex01 {
+
+//! [ex-output-size]
+std::size_t conv_output_size(std::size_t in, std::size_t kernel, std::size_t stride,
+                             std::size_t padding, std::size_t dilation) {
+  const std::size_t span = dilation * (kernel - 1) + 1;  // first to last tap, inclusive
+  const std::size_t padded = in + 2 * padding;
+  if (span > padded) return 0;          // not a single full window
+  return (padded - span) / stride + 1;  // first window plus one per step
+}
+//! [ex-output-size]
+
+//! [ex-col2im]
+std::vector<float> col2im(const ConvGeometry& g, const std::vector<float>& col) {
+  const int P = g.P(), Q = g.Q(), Cg = g.C / g.G;
+  std::vector<float> x(std::size_t(Cg) * g.H * g.W, 0.f);
+  for (int c = 0; c < Cg; ++c) {
+    for (int r = 0; r < g.R; ++r) {
+      for (int s = 0; s < g.S; ++s) {
+        for (int p = 0; p < P; ++p) {
+          for (int q = 0; q < Q; ++q) {
+            const int h = p * g.stride_h - g.pad_h + r * g.dil_h;
+            const int v = q * g.stride_w - g.pad_w + s * g.dil_w;
+            if (h < 0 || h >= g.H || v < 0 || v >= g.W) continue;  // came from the padding
+            x[(std::size_t(c) * g.H + h) * g.W + v] +=
+                col[((c * g.R + r) * g.S + s) * P * Q + p * Q + q];
+          }
+        }
+      }
+    }
+  }
+  return x;
+}
+//! [ex-col2im]
+
+//! [ex-backward-weight]
+std::vector<float> conv2d_backward_weight(const ConvGeometry& g, const std::vector<float>& x,
+                                          const std::vector<float>& dy) {
+  const int P = g.P(), Q = g.Q(), Cg = g.C / g.G, Kg = g.K / g.G;
+  std::vector<float> dw(std::size_t(g.K) * Cg * g.R * g.S, 0.f);
+  // dw[k, c, r, s] = sum over n, p, q of x[n, c0 + c, h(p, r), v(q, s)] * dy[n, k, p, q]
+  for (int k = 0; k < g.K; ++k) {
+    const int c0 = (k / Kg) * Cg;  // the group's first input channel
+    for (int c = 0; c < Cg; ++c) {
+      for (int r = 0; r < g.R; ++r) {
+        for (int s = 0; s < g.S; ++s) {
+          double sum = 0;
+          for (int n = 0; n < g.N; ++n) {
+            for (int p = 0; p < P; ++p) {
+              for (int q = 0; q < Q; ++q) {
+                const int h = p * g.stride_h - g.pad_h + r * g.dil_h;
+                const int v = q * g.stride_w - g.pad_w + s * g.dil_w;
+                if (h < 0 || h >= g.H || v < 0 || v >= g.W) continue;
+                sum += double(x[((std::size_t(n) * g.C + c0 + c) * g.H + h) * g.W + v]) *
+                       dy[((std::size_t(n) * g.K + k) * P + p) * Q + q];
+              }
+            }
+          }
+          dw[((std::size_t(k) * Cg + c) * g.R + r) * g.S + s] = float(sum);
+        }
+      }
+    }
+  }
+  return dw;
+}
+//! [ex-backward-weight]
+
+}  // namespace convbook::ex01

@@ -1,0 +1,169 @@
+#pragma once
+/// @file conv2d.hpp
+/// @brief Conv2d, PyTorch's nn.Conv2d as a Module, with libtorch-style options.
+///
+/// Legend: N batch, C in-channels, K out-channels, H x W input, P x Q output, R x S kernel,
+/// G groups. Shapes: x: (N, C, H, W)  weight: (K, C/G, R, S)  bias: (K)  y: (N, K, P, Q).
+///
+/// @code
+/// Conv2d conv(Conv2dOptions(3, 16, 3).stride(1).padding(1).bias(false));
+/// Conv2d wide(Conv2dOptions(16, 32, {1, 7}).padding({0, 3}).groups(4));
+/// @endcode
+#include <cstddef>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "convbook/conv/conv_naive.hpp"
+#include "convbook/error.hpp"
+#include "convbook/module.hpp"
+
+namespace convbook {
+
+/// @brief A (height, width) pair of sizes: `3` means (3, 3), `{1, 7}` means (1, 7).
+struct Pair {
+  std::size_t h = 0;  ///< height (rows)
+  std::size_t w = 0;  ///< width (columns)
+
+  /// @brief A square pair (v, v). @throws Error when v is negative.
+  template <typename I, typename = std::enable_if_t<std::is_integral_v<I>>>
+  Pair(I v) : Pair(v, v) {}  // NOLINT: implicit on purpose, as in libtorch's ExpandingArray
+  /// @brief The pair (h, w). @throws Error when a value is negative.
+  template <typename I, typename J,
+            typename = std::enable_if_t<std::is_integral_v<I> && std::is_integral_v<J>>>
+  Pair(I h_, J w_) : h(checked(h_)), w(checked(w_)) {}
+
+  /// @brief True when both sizes are equal.
+  bool operator==(const Pair& o) const { return h == o.h && w == o.w; }
+  /// @brief True when a size differs.
+  bool operator!=(const Pair& o) const { return !(*this == o); }
+
+ private:
+  template <typename I>
+  static std::size_t checked(I v) {
+    if constexpr (std::is_signed_v<I>) {
+      if (v < 0) throw Error("Conv2dOptions: sizes must be >= 0, got " + std::to_string(v));
+    }
+    return std::size_t(v);
+  }
+};
+
+/// @brief The options of a Conv2d, written like libtorch's
+/// `Conv2dOptions(3, 16, 3).stride(1).padding(1)`: each setter returns *this, each getter
+/// of the same name returns the value.
+class Conv2dOptions {
+ public:
+  /// @brief The required options; the rest default as in PyTorch (stride 1, padding 0,
+  /// dilation 1, groups 1, bias true).
+  Conv2dOptions(std::size_t in_channels, std::size_t out_channels, Pair kernel_size)
+      : in_channels_(in_channels), out_channels_(out_channels), kernel_size_(kernel_size) {}
+
+  /// @brief Input channels C.
+  std::size_t in_channels() const { return in_channels_; }
+  /// @brief Output channels K.
+  std::size_t out_channels() const { return out_channels_; }
+  /// @brief Kernel size (R, S).
+  const Pair& kernel_size() const { return kernel_size_; }
+
+  /// @brief Sets the step between two output positions (default 1).
+  Conv2dOptions& stride(Pair v) {
+    stride_ = v;
+    return *this;
+  }
+  /// @brief The stride.
+  const Pair& stride() const { return stride_; }
+  /// @brief Sets the zeros added on each side (default 0): {1, 2} pads 1 row above and below,
+  /// 2 columns left and right.
+  Conv2dOptions& padding(Pair v) {
+    padding_ = v;
+    return *this;
+  }
+  /// @brief The padding.
+  const Pair& padding() const { return padding_; }
+  /// @brief Sets the spacing between kernel taps (default 1, a dense kernel).
+  Conv2dOptions& dilation(Pair v) {
+    dilation_ = v;
+    return *this;
+  }
+  /// @brief The dilation.
+  const Pair& dilation() const { return dilation_; }
+  /// @brief Sets the number of groups G (default 1); G must divide C and K.
+  Conv2dOptions& groups(std::size_t v) {
+    groups_ = v;
+    return *this;
+  }
+  /// @brief The number of groups.
+  std::size_t groups() const { return groups_; }
+  /// @brief Sets whether a learnable bias is added (default true).
+  Conv2dOptions& bias(bool v) {
+    bias_ = v;
+    return *this;
+  }
+  /// @brief Whether a bias is added.
+  bool bias() const { return bias_; }
+
+  /// @brief Checks the options on their own.
+  /// @throws Error naming the option, its value and what was expected when a size, stride,
+  ///   dilation or groups is zero, or groups does not divide in_channels or out_channels.
+  void validate() const;
+
+ private:
+  std::size_t in_channels_, out_channels_;
+  Pair kernel_size_;
+  Pair stride_ = 1;
+  Pair padding_ = 0;
+  Pair dilation_ = 1;
+  std::size_t groups_ = 1;
+  bool bias_ = true;
+};
+
+/// @brief How Conv2d computes: the seven-loop reference or im2col + GEMM.
+enum class ConvAlgo { Naive, Im2col };
+
+/// @brief A 2-D convolution layer with PyTorch's nn.Conv2d semantics (zero padding).
+///
+/// Parameters, as in PyTorch's state_dict: `weight` (K, C/G, R, S), initialized
+/// kaiming_normal_(fan_out, relu) as torchvision's ResNet does, and `bias` (K), zero, present
+/// only when options.bias() is true.
+class Conv2d : public Module {
+ public:
+  /// @brief A convolution with the given options. @throws Error on invalid options.
+  explicit Conv2d(const Conv2dOptions& options);
+
+  /// @brief y = conv2d(x, weight) + bias; x must be (N, C, H, W) with C = in_channels.
+  /// @throws Error when the channels differ or the dilated kernel is larger than the padded
+  ///   input.
+  Tensor forward(const Tensor& x) override;
+  /// @brief dx from dy; accumulates weight.grad and bias.grad.
+  Tensor backward(const Tensor& dy) override;
+  /// @brief PyTorch's repr, e.g. "Conv2d(3, 16, kernel_size=(3, 3), stride=(1, 1),
+  ///   padding=(1, 1), bias=False)".
+  std::string repr() const override;
+  /// @brief 2 * N*K*P*Q * (C/G)*R*S of the last forward (0 before the first).
+  double flops() const override;
+
+  /// @brief Chooses the algorithm of forward and backward (default ConvAlgo::Im2col).
+  void set_algorithm(ConvAlgo algo) { algo_ = algo; }
+  /// @brief The algorithm in use.
+  ConvAlgo algorithm() const { return algo_; }
+  /// @brief The options this layer was built with.
+  const Conv2dOptions& options() const { return options_; }
+  /// @brief The output shape (N, K, P, Q) for an input shape (N, C, H, W).
+  /// @throws Error as forward does for an invalid input shape.
+  Shape output_shape(const Shape& input) const;
+
+  Parameter weight;  ///< (K, C/G, R, S)
+  Parameter bias;    ///< (K); not registered when options.bias() is false
+
+ private:
+  ConvGeometry geometry(const Shape& input) const;
+
+  Conv2dOptions options_;
+  ConvAlgo algo_ = ConvAlgo::Im2col;
+  Tensor input_;       // the last forward input, for backward
+  ConvGeometry last_;  // its geometry
+  bool has_input_ = false;
+  std::vector<Scalar> workspace_;  // im2col buffers, grown to the largest input seen
+};
+
+}  // namespace convbook
