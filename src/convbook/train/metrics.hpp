@@ -1,6 +1,6 @@
 #pragma once
 /// @file metrics.hpp
-/// @brief One row per epoch of a run, stored as runs/<name>/metrics.csv.
+/// @brief One row per epoch of a run, stored as `runs/<name>/metrics.csv`.
 #include <cstddef>
 #include <string>
 #include <vector>

@@ -9,11 +9,11 @@ namespace convbook {
 
 /// @brief Draws progress to a stream (stderr in the trainer).
 ///
-/// On a terminal the line is redrawn in place with '\r' at most ~10 times a second; otherwise
+/// On a terminal the line is redrawn in place with a carriage return at most ~10 times a second; otherwise
 /// (a log file, a pipe) a plain line is written about every 10% of the epoch so logs stay short.
 class ProgressBar {
  public:
-  /// @brief `interactive` chooses '\r' redraws (a terminal) or plain lines.
+  /// @brief `interactive` chooses carriage-return redraws (a terminal) or plain lines.
   ProgressBar(std::ostream& out, bool interactive);
   /// @brief True when stderr is a terminal.
   static bool stderr_is_terminal();

@@ -31,7 +31,7 @@ struct TrainOptions {
   double gamma = 0.1;               ///< step schedule: decay factor
   double label_smoothing = 0;       ///< cross-entropy label smoothing (0..1)
   std::string data;                 ///< --data folder ("" = the usual lookup, see data/cifar.hpp)
-  std::string out;                  ///< run folder ("" = runs/<model>)
+  std::string out;                  ///< run folder ("" = `runs/<model>`)
   std::uint64_t seed = 0;           ///< seeds the weights, the shuffling, augmentation, dropout
   int threads = 0;                  ///< OpenMP threads (0: OpenMP's default)
   bool resume = false;              ///< continue the run in `out` from its last checkpoint
