@@ -18,4 +18,12 @@ std::string to_string(const Shape& shape) {
   return out.str();
 }
 
+std::string to_string(const std::vector<std::size_t>& shape) {
+  std::ostringstream out;
+  out << '[';
+  for (std::size_t i = 0; i < shape.size(); ++i) out << (i ? ", " : "") << shape[i];
+  out << ']';
+  return out.str();
+}
+
 }  // namespace convbook

@@ -10,6 +10,7 @@
 #include <array>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include <xtensor/xtensor.hpp>
 
@@ -38,5 +39,7 @@ Shape shape_of(const Tensor& t);
 std::size_t numel(const Shape& shape);
 /// @brief "(N, C, H, W)" for messages and tables.
 std::string to_string(const Shape& shape);
+/// @brief "[d0, d1, ...]": a shape of any rank (a PyTorch shape) for messages.
+std::string to_string(const std::vector<std::size_t>& shape);
 
 }  // namespace convbook

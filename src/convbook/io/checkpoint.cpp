@@ -16,14 +16,6 @@ bool is_step_counter(const std::string& name, const Parameter& p) {
          name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string shape_string(const std::vector<std::size_t>& shape) {
-  std::ostringstream out;
-  out << '[';
-  for (std::size_t i = 0; i < shape.size(); ++i) out << (i ? ", " : "") << shape[i];
-  out << ']';
-  return out.str();
-}
-
 /// All parameters of `m` by name; duplicate names would make a state_dict ambiguous.
 std::map<std::string, Parameter*> parameters_by_name(Module& m) {
   std::map<std::string, Parameter*> params;
@@ -62,8 +54,8 @@ void load_state_dict(Module& m, const TensorMap& tensors) {
     const std::vector<std::size_t>& found = it->second.shape;
     const bool ok = found == p->shape || (is_step_counter(name, *p) && found.empty());
     if (!ok) {
-      mismatched.push_back(name + " (found " + shape_string(found) + ", expected " +
-                           shape_string(p->shape) + ")");
+      mismatched.push_back(name + " (found " + to_string(found) + ", expected " +
+                           to_string(p->shape) + ")");
     } else if (it->second.data.size() != p->numel()) {
       mismatched.push_back(name + " (found " + std::to_string(it->second.data.size()) +
                            " values, expected " + std::to_string(p->numel()) + ")");

@@ -36,20 +36,12 @@ std::size_t dtype_size(const std::string& dtype) {
 
 const char* const kKnownDtypes = "F32, F64, I64, I32";
 
-std::string shape_string(const std::vector<std::size_t>& shape) {
-  std::ostringstream out;
-  out << '[';
-  for (std::size_t i = 0; i < shape.size(); ++i) out << (i ? ", " : "") << shape[i];
-  out << ']';
-  return out.str();
-}
-
 /// Product of the dimensions; throws on overflow (a hostile header could ask for 2^70 floats).
 std::size_t product(const std::vector<std::size_t>& shape, const std::string& what) {
   std::size_t n = 1;
   for (std::size_t d : shape) {
     if (d != 0 && n > std::numeric_limits<std::size_t>::max() / d) {
-      throw Error(what + ": shape " + shape_string(shape) + " is too large");
+      throw Error(what + ": shape " + to_string(shape) + " is too large");
     }
     n *= d;
   }
@@ -148,13 +140,13 @@ StoredTensor parse_entry(const std::string& where, const json& entry, const char
   const std::size_t end = offsets[1].get<std::size_t>();
   const std::size_t count = product(t.shape, where);
   if (count > std::numeric_limits<std::size_t>::max() / size) {
-    throw Error(where + ": shape " + shape_string(t.shape) + " is too large");
+    throw Error(where + ": shape " + to_string(t.shape) + " is too large");
   }
   const std::size_t expected = count * size;
   if (end < begin || end - begin != expected) {
     throw Error(where + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
                 "] hold " + std::to_string(end < begin ? 0 : end - begin) + " bytes, expected " +
-                std::to_string(expected) + " for " + t.dtype + " " + shape_string(t.shape));
+                std::to_string(expected) + " for " + t.dtype + " " + to_string(t.shape));
   }
   if (end > data_size) {
     throw Error(where + ": data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) +
@@ -240,7 +232,7 @@ void write_safetensors(const std::string& path, const TensorMap& tensors,
     const std::size_t count = product(t.shape, where);
     if (t.data.size() != count) {
       throw Error(where + ": data has " + std::to_string(t.data.size()) + " values, shape " +
-                  shape_string(t.shape) + " needs " + std::to_string(count));
+                  to_string(t.shape) + " needs " + std::to_string(count));
     }
     const std::size_t begin = data.size();
     encode(t.dtype, t.data, data);
@@ -274,12 +266,12 @@ void write_safetensors(const std::string& path, const TensorMap& tensors,
 Tensor to_tensor(const StoredTensor& t) {
   if (t.shape.size() > 4) {
     throw Error("to_tensor: a Tensor holds at most 4 dimensions, got shape " +
-                shape_string(t.shape));
+                to_string(t.shape));
   }
   Shape shape = {1, 1, 1, 1};
   for (std::size_t i = 0; i < t.shape.size(); ++i) shape[i] = t.shape[i];
   if (numel(shape) != t.data.size()) {
-    throw Error("to_tensor: shape " + shape_string(t.shape) + " needs " +
+    throw Error("to_tensor: shape " + to_string(t.shape) + " needs " +
                 std::to_string(numel(shape)) + " values, data has " +
                 std::to_string(t.data.size()));
   }
@@ -292,7 +284,7 @@ StoredTensor from_tensor(const Tensor& t, std::vector<std::size_t> shape) {
   if (shape.empty()) shape.assign(t.shape().begin(), t.shape().end());
   const std::size_t count = product(shape, "from_tensor");
   if (count != t.size()) {
-    throw Error("from_tensor: shape " + shape_string(shape) + " has " + std::to_string(count) +
+    throw Error("from_tensor: shape " + to_string(shape) + " has " + std::to_string(count) +
                 " elements, the tensor has " + std::to_string(t.size()));
   }
   StoredTensor out;

@@ -1,29 +1,14 @@
 #include "convbook/layers/batchnorm.hpp"
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <string>
 
 #include "convbook/error.hpp"
+#include "convbook/repr.hpp"
 
 // Legend: N batch, C channels, H x W image; M = N H W values per channel.
 
 namespace convbook {
-
-namespace {
-// Python's repr of a float: shortest round-trip text, "1e-05", "0.1", "1.0".
-std::string python_float(double v) {
-  char buf[32];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  std::string s = buf;
-  if (s.find_first_of(".en") == std::string::npos) s += ".0";
-  return s;
-}
-}  // namespace
 
 //! [batchnorm-forward]
 // x: (N, C, H, W)  mean, var: (C)

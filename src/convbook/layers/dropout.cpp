@@ -1,26 +1,10 @@
 #include "convbook/layers/dropout.hpp"
 
-#include <cstdio>
-#include <cstdlib>
-
 #include "convbook/error.hpp"
 #include "convbook/random.hpp"
+#include "convbook/repr.hpp"
 
 namespace convbook {
-
-namespace {
-// Python's repr of a float: shortest round-trip text, "0.5", "1e-05", "0.0".
-std::string python_float(double v) {
-  char buf[32];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  std::string s = buf;
-  if (s.find_first_of(".en") == std::string::npos) s += ".0";
-  return s;
-}
-}  // namespace
 
 Dropout::Dropout(double p) : p_(p) {
   if (!(p >= 0 && p < 1)) throw Error("Dropout: p=" + python_float(p) + ", expected in [0, 1)");

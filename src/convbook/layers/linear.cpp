@@ -85,7 +85,7 @@ Tensor Linear::backward(const Tensor& dy) {
   const std::size_t N = x_.shape()[0];
   if (shape_of(dy) != Shape{N, out_, 1, 1}) {
     throw Error("Linear: backward got dy of shape " + to_string(shape_of(dy)) + ", expected " +
-                to_string({N, out_, 1, 1}));
+                to_string(Shape{N, out_, 1, 1}));
   }
   Tensor dx = zeros({N, in_, 1, 1});
   linear_backward(x_.data(), weight.value.data(), dy.data(), dx.data(), weight.grad.data(),

@@ -1,10 +1,9 @@
 #include "convbook/layers/loss.hpp"
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 
 #include "convbook/error.hpp"
+#include "convbook/repr.hpp"
 
 // Legend: N batch, K classes.
 
@@ -110,12 +109,7 @@ Tensor CrossEntropyLoss::backward() const {
 
 std::string CrossEntropyLoss::repr() const {
   if (label_smoothing_ == 0) return "CrossEntropyLoss()";
-  char buf[32];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof buf, "%.*g", precision, label_smoothing_);
-    if (std::strtod(buf, nullptr) == label_smoothing_) break;
-  }
-  return std::string("CrossEntropyLoss(label_smoothing=") + buf + ")";
+  return "CrossEntropyLoss(label_smoothing=" + python_float(label_smoothing_) + ")";
 }
 
 std::size_t count_correct(const Tensor& logits, const std::vector<int>& labels) {
