@@ -14,6 +14,8 @@ ifdef CI
 CMAKE_FLAGS += -DCONVBOOK_WERROR=ON
 endif
 
+MAKEFLAGS += --no-print-directory
+
 .PHONY: all deps configure build test train docs chapter exercise fixtures format clean
 
 all: build
