@@ -1,0 +1,358 @@
+/// @file winograd.cpp
+/// @brief Winograd F(2x2, 3x3) and F(4x4, 3x3): same sums as conv_naive.cpp, but each m x m
+/// output tile costs (m+2)^2 multiplications per channel pair instead of 9 m^2.
+///
+/// Legend: N batch, C in-channels, K out-channels, H x W input, P x Q output, R x S kernel
+/// (3 x 3), G groups, Cg = C/G and Kg = K/G channels per group; m x m output tile, alpha =
+/// m + 2 the input tile side, xi = i * alpha + j one of the alpha^2 positions of a
+/// transformed tile.
+#include "convbook/conv/winograd.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "convbook/conv/im2col.hpp"
+#include "convbook/error.hpp"
+#include "convbook/gemm/gemm.hpp"
+
+namespace convbook {
+
+namespace {
+
+//! [winograd-matrices]
+// The transform matrices of Lavin & Gray (2016), section 4. F(m, 3) is polynomial
+// multiplication by interpolation: evaluate the 3-tap filter and an m-output data polynomial
+// at alpha = m + 2 points (one of them "infinity", the leading coefficient), multiply
+// pointwise (alpha multiplications), interpolate back. G evaluates the filter at the points,
+// B^T does the data side (the Lagrange interpolation folded in), A^T gathers the m outputs.
+template <int m>
+struct WinogradMatrices;
+
+// F(2, 3): points 0, 1, -1, infinity. 4 multiplications for 2 outputs (direct: 6).
+template <>
+struct WinogradMatrices<2> {
+  static constexpr double BT[4][4] = {{1, 0, -1, 0},  //
+                                      {0, 1, 1, 0},
+                                      {0, -1, 1, 0},
+                                      {0, 1, 0, -1}};
+  static constexpr double G[4][3] = {{1, 0, 0},  //
+                                     {0.5, 0.5, 0.5},
+                                     {0.5, -0.5, 0.5},
+                                     {0, 0, 1}};
+  static constexpr double AT[2][4] = {{1, 1, 1, 0},  //
+                                      {0, 1, -1, -1}};
+};
+
+// F(4, 3): points 0, 1, -1, 2, -2, infinity. 6 multiplications for 4 outputs (direct: 12).
+// The entries grow with the points (powers of 2 in A^T up to 2^3, 1/24 in G, 5 in B^T):
+// this is why F(4, 3) loses more float precision than F(2, 3).
+template <>
+struct WinogradMatrices<4> {
+  static constexpr double BT[6][6] = {{4, 0, -5, 0, 1, 0},  //
+                                      {0, -4, -4, 1, 1, 0}, {0, 4, -4, -1, 1, 0},
+                                      {0, -2, -1, 2, 1, 0}, {0, 2, -1, -2, 1, 0},
+                                      {0, 4, 0, -5, 0, 1}};
+  static constexpr double G[6][3] = {{1.0 / 4, 0, 0},
+                                     {-1.0 / 6, -1.0 / 6, -1.0 / 6},
+                                     {-1.0 / 6, 1.0 / 6, -1.0 / 6},
+                                     {1.0 / 24, 1.0 / 12, 1.0 / 6},
+                                     {1.0 / 24, -1.0 / 12, 1.0 / 6},
+                                     {0, 0, 1}};
+  static constexpr double AT[4][6] = {{1, 1, 1, 1, 1, 0},  //
+                                      {0, 1, -1, 2, -2, 0},
+                                      {0, 1, 1, 4, 4, 0},
+                                      {0, 1, -1, 8, -8, 1}};
+};
+//! [winograd-matrices]
+
+//! [winograd-transforms]
+// The 2-D transforms nest the 1-D ones: apply the matrix to the columns, then to the rows.
+// The loops run over compile-time constant matrices, so the compiler can unroll them and fold
+// the multiplications by 0 and 1.
+
+/// U = G w G^T: one 3x3 filter to alpha x alpha; u[xi * stride] receives position xi.
+template <int m, typename T>
+void winograd_filter_transform(const T* w, T* u, std::size_t stride) {
+  using W = WinogradMatrices<m>;
+  constexpr int alpha = m + 2;
+  T gw[alpha][3];  // G w
+  for (int i = 0; i < alpha; ++i)
+    for (int j = 0; j < 3; ++j) {
+      T sum = 0;
+      for (int k = 0; k < 3; ++k) sum += T(W::G[i][k]) * w[k * 3 + j];
+      gw[i][j] = sum;
+    }
+  for (int i = 0; i < alpha; ++i)
+    for (int j = 0; j < alpha; ++j) {
+      T sum = 0;
+      for (int k = 0; k < 3; ++k) sum += gw[i][k] * T(W::G[j][k]);
+      u[(i * alpha + j) * stride] = sum;
+    }
+}
+
+/// Tiles go through the input and output transforms kTileLanes at a time, the tile index
+/// innermost, so the same arithmetic on neighbouring tiles becomes one SIMD instruction and the
+/// transformed values are stored kTileLanes in a row.
+constexpr int kTileLanes = 16;
+
+/// V = B^T d B for `lanes` alpha x alpha input tiles d[.][.][l]; position xi of tile l goes to
+/// v[xi * stride + l].
+template <int m, typename T>
+void winograd_input_transform(const T (&d)[m + 2][m + 2][kTileLanes], T* v, std::size_t stride,
+                              int lanes) {
+  using W = WinogradMatrices<m>;
+  constexpr int alpha = m + 2;
+  T bd[alpha][alpha][kTileLanes];  // B^T d
+  for (int i = 0; i < alpha; ++i)
+    for (int j = 0; j < alpha; ++j) {
+#pragma omp simd
+      for (int l = 0; l < kTileLanes; ++l) {
+        T sum = 0;
+        for (int k = 0; k < alpha; ++k) sum += T(W::BT[i][k]) * d[k][j][l];
+        bd[i][j][l] = sum;
+      }
+    }
+  for (int i = 0; i < alpha; ++i)
+    for (int j = 0; j < alpha; ++j) {
+      T sum[kTileLanes];
+#pragma omp simd
+      for (int l = 0; l < kTileLanes; ++l) {
+        sum[l] = 0;
+        for (int k = 0; k < alpha; ++k) sum[l] += bd[i][k][l] * T(W::BT[j][k]);
+      }
+      std::copy(sum, sum + lanes, v + (i * alpha + j) * stride);
+    }
+}
+
+/// Y = A^T M A for `lanes` tiles: the alpha x alpha products of tile l are read at
+/// mm[xi * stride + l], its m x m outputs written to out[.][.][l].
+template <int m, typename T>
+void winograd_output_transform(const T* mm, std::size_t stride, int lanes,
+                               T (&out)[m][m][kTileLanes]) {
+  using W = WinogradMatrices<m>;
+  constexpr int alpha = m + 2;
+  T mt[alpha][alpha][kTileLanes];
+  for (int xi = 0; xi < alpha * alpha; ++xi) {
+    std::copy(mm + xi * stride, mm + xi * stride + lanes, mt[xi / alpha][xi % alpha]);
+    std::fill(mt[xi / alpha][xi % alpha] + lanes, mt[xi / alpha][xi % alpha] + kTileLanes, T(0));
+  }
+  T am[m][alpha][kTileLanes];  // A^T M
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < alpha; ++j) {
+#pragma omp simd
+      for (int l = 0; l < kTileLanes; ++l) {
+        T sum = 0;
+        for (int k = 0; k < alpha; ++k) sum += T(W::AT[i][k]) * mt[k][j][l];
+        am[i][j][l] = sum;
+      }
+    }
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < m; ++j) {
+#pragma omp simd
+      for (int l = 0; l < kTileLanes; ++l) {
+        T sum = 0;
+        for (int k = 0; k < alpha; ++k) sum += am[i][k][l] * T(W::AT[j][k]);
+        out[i][j][l] = sum;
+      }
+    }
+}
+//! [winograd-transforms]
+
+/// How many images share one round of GEMMs: enough tiles for GEMMs of a useful width, few
+/// enough that V and M (alpha^2 (Cg + Kg) scalars per tile) stay near 2^18 scalars (1 MB of floats,
+/// about an L2 cache), at least one image per round.
+int images_per_round(const ConvGeometry& g, int m) {
+  const int alpha = m + 2;
+  const int tiles = ((g.P() + m - 1) / m) * ((g.Q() + m - 1) / m);
+  const std::size_t per_image =
+      std::size_t(alpha) * alpha * std::size_t(g.C / g.G + g.K / g.G) * std::max(1, tiles);
+  const std::size_t budget = std::size_t(1) << 18;
+  return int(std::clamp<std::size_t>(budget / per_image, 1, std::size_t(std::max(1, g.N))));
+}
+
+template <typename T>
+T* reserve(std::vector<T>& workspace, std::size_t n) {
+  if (workspace.size() < n) workspace.resize(n);  // grows to the largest layer, then stays
+  return workspace.data();
+}
+
+void check_winograd(const ConvGeometry& g, int m, const char* who) {
+  if (!winograd_supports(g)) {
+    throw Error(std::string(who) + ": needs a 3x3 kernel, stride 1 and dilation 1, got kernel " +
+                std::to_string(g.R) + "x" + std::to_string(g.S) + ", stride " +
+                std::to_string(g.stride_h) + "x" + std::to_string(g.stride_w) + ", dilation " +
+                std::to_string(g.dil_h) + "x" + std::to_string(g.dil_w));
+  }
+  if (m != 2 && m != 4) {
+    throw Error(std::string(who) + ": tile size m=" + std::to_string(m) + ", expected 2 or 4");
+  }
+}
+
+//! [winograd-forward]
+// x: (N, C, H, W)  w: (K, Cg, 3, 3)  b: (K)  y: (N, K, P, Q); the padding may be negative
+// (a crop), which backward-data uses. Scratch: U (alpha^2, K, Cg), then per round of images
+// V (alpha^2, Cg, cols) and M (alpha^2, Kg, cols), cols = tiles in the round.
+template <int m, typename T>
+void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y,
+                      T* scratch) {
+  constexpr int alpha = m + 2, positions = alpha * alpha;
+  const int P = g.P(), Q = g.Q(), Cg = g.C / g.G, Kg = g.K / g.G;
+  if (P <= 0 || Q <= 0 || g.N <= 0) return;
+  const int tiles_h = (P + m - 1) / m, tiles_w = (Q + m - 1) / m, tiles = tiles_h * tiles_w;
+  const int round = images_per_round(g, m);
+  const std::size_t KC = std::size_t(g.K) * Cg;
+  T* U = scratch;
+  T* V = U + positions * KC;
+  T* M = V + std::size_t(positions) * Cg * round * tiles;
+
+  // 1. Filters, all groups at once: U[xi][k][c], so group grp's (Kg x Cg) block starts at
+  //    U + xi*K*Cg + grp*Kg*Cg with leading dimension Cg.
+#pragma omp parallel for schedule(static) if (KC * positions > (std::size_t(1) << 14))
+  for (std::ptrdiff_t kc = 0; kc < std::ptrdiff_t(KC); ++kc)
+    winograd_filter_transform<m>(w + kc * 9, U + kc, KC);
+
+  for (int n0 = 0; n0 < g.N; n0 += round) {
+    const int cols = std::min(round, g.N - n0) * tiles;  // tiles (GEMM columns) in this round
+    // Threads only pay off when there is work to share: a small test layer runs faster alone.
+    const bool parallel = std::size_t(positions) * (Cg + Kg) * cols > (std::size_t(1) << 16);
+    for (int grp = 0; grp < g.G; ++grp) {
+      // 2. Input tiles: alpha x alpha windows every m pixels (they overlap by 2), zeros
+      //    outside the image; V[xi][c][t].
+      const int blocks = (cols + kTileLanes - 1) / kTileLanes;
+#pragma omp parallel for collapse(2) schedule(static) if (parallel)
+      for (int c = 0; c < Cg; ++c) {
+        for (int blk = 0; blk < blocks; ++blk) {
+          const int t0 = blk * kTileLanes, lanes = std::min(kTileLanes, cols - t0);
+          T d[alpha][alpha][kTileLanes] = {};  // lanes past the last tile stay 0
+          for (int l = 0; l < lanes; ++l) {
+            const int t = t0 + l;
+            const int n = n0 + t / tiles, ty = (t % tiles) / tiles_w, tx = (t % tiles) % tiles_w;
+            const T* xc = x + (std::size_t(n) * g.C + grp * Cg + c) * g.H * g.W;
+            const int h0 = ty * m - g.pad_h, v0 = tx * m - g.pad_w;
+            for (int i = 0; i < alpha; ++i)
+              for (int j = 0; j < alpha; ++j) {
+                const int h = h0 + i, v = v0 + j;
+                d[i][j][l] = (h >= 0 && h < g.H && v >= 0 && v < g.W) ? xc[h * g.W + v] : T(0);
+              }
+          }
+          winograd_input_transform<m>(d, V + std::size_t(c) * cols + t0, std::size_t(Cg) * cols,
+                                      lanes);
+        }
+      }
+      // 3. The element-wise products summed over c: one GEMM per position xi,
+      //    M[xi] (Kg x cols) = U[xi] (Kg x Cg) * V[xi] (Cg x cols). The GEMMs are independent, so
+      //    they run in parallel (each on one thread: gemm does not nest its own threads).
+#pragma omp parallel for schedule(dynamic) if (parallel)
+      for (int xi = 0; xi < positions; ++xi) {
+        gemm(false, false, Kg, cols, Cg, T(1), U + xi * KC + std::size_t(grp) * Kg * Cg, Cg,
+             V + std::size_t(xi) * Cg * cols, cols, T(0), M + std::size_t(xi) * Kg * cols, cols);
+      }
+      // 4. Output tiles Y = A^T M A (+ bias), the last row and column of tiles cut at P, Q.
+#pragma omp parallel for collapse(2) schedule(static) if (parallel)
+      for (int k = 0; k < Kg; ++k) {
+        for (int blk = 0; blk < blocks; ++blk) {
+          const int t0 = blk * kTileLanes, lanes = std::min(kTileLanes, cols - t0);
+          T out[m][m][kTileLanes];
+          winograd_output_transform<m>(M + std::size_t(k) * cols + t0, std::size_t(Kg) * cols,
+                                       lanes, out);
+          const T b = bias ? bias[grp * Kg + k] : T(0);
+          for (int l = 0; l < lanes; ++l) {
+            const int t = t0 + l;
+            const int n = n0 + t / tiles, ty = (t % tiles) / tiles_w, tx = (t % tiles) % tiles_w;
+            T* yk = y + (std::size_t(n) * g.K + grp * Kg + k) * P * Q;
+            for (int i = 0; i < m && ty * m + i < P; ++i)
+              for (int j = 0; j < m && tx * m + j < Q; ++j)
+                yk[(ty * m + i) * Q + tx * m + j] = out[i][j][l] + b;
+          }
+        }
+      }
+    }
+  }
+}
+//! [winograd-forward]
+
+std::size_t winograd_scratch_size(const ConvGeometry& g, int m) {
+  const std::size_t positions = std::size_t(m + 2) * (m + 2);
+  const std::size_t tiles = std::size_t((g.P() + m - 1) / m) * ((g.Q() + m - 1) / m);
+  const std::size_t Cg = g.C / g.G, Kg = g.K / g.G;
+  return positions * (std::size_t(g.K) * Cg + (Cg + Kg) * images_per_round(g, m) * tiles);
+}
+
+template <typename T>
+void winograd_conv(const ConvGeometry& g, int m, const T* x, const T* w, const T* bias, T* y,
+                   T* scratch) {
+  if (m == 2)
+    winograd_forward<2>(g, x, w, bias, y, scratch);
+  else
+    winograd_forward<4>(g, x, w, bias, y, scratch);
+}
+
+}  // namespace
+
+bool winograd_supports(const ConvGeometry& g) {
+  return g.R == 3 && g.S == 3 && g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 && g.dil_w == 1;
+}
+
+std::size_t conv2d_winograd_workspace_size(const ConvGeometry& g, int m) {
+  check_winograd(g, m, "conv2d_winograd_workspace_size");
+  return winograd_scratch_size(g, m);
+}
+
+template <typename T>
+void conv2d_forward_winograd(const ConvGeometry& g, int m, const T* x, const T* w, const T* bias,
+                             T* y, std::vector<T>& workspace) {
+  check_winograd(g, m, "conv2d_forward_winograd");
+  winograd_conv(g, m, x, w, bias, y, reserve(workspace, winograd_scratch_size(g, m)));
+}
+
+//! [winograd-backward]
+// dx[n, c, h, v] = sum over k, r, s of w[k, c, r, s] * dy[n, k, h + pad - r, v + pad - s]:
+// a convolution of dy with w turned by 180 degrees (r -> 2 - r, s -> 2 - s) and its channels
+// swapped (K in, C out, per group), padded by 2 - pad so that the output is H x W again.
+// It runs through the same Winograd forward; only the weight is rearranged first.
+template <typename T>
+void conv2d_backward_winograd(const ConvGeometry& g, int m, const T* x, const T* w, const T* dy,
+                              T* dx, T* dw, T* db, std::vector<T>& workspace) {
+  check_winograd(g, m, "conv2d_backward_winograd");
+  const int Cg = g.C / g.G, Kg = g.K / g.G;
+  if (dx) {
+    ConvGeometry gt = g;  // the transposed convolution: dy in, dx out
+    gt.C = g.K;
+    gt.K = g.C;
+    gt.H = g.P();
+    gt.W = g.Q();
+    gt.pad_h = 2 - g.pad_h;
+    gt.pad_w = 2 - g.pad_w;
+    const std::size_t w_size = std::size_t(g.C) * Kg * 9;
+    T* w_rot = reserve(workspace, w_size + winograd_scratch_size(gt, m));
+    // w_rot: (C, Kg, 3, 3), w_rot[grp*Cg + c][k][r][s] = w[grp*Kg + k][c][2 - r][2 - s]
+    for (int grp = 0; grp < g.G; ++grp)
+      for (int c = 0; c < Cg; ++c)
+        for (int k = 0; k < Kg; ++k)
+          for (int rs = 0; rs < 9; ++rs)
+            w_rot[((std::size_t(grp) * Cg + c) * Kg + k) * 9 + rs] =
+                w[((std::size_t(grp) * Kg + k) * Cg + c) * 9 + (8 - rs)];
+    if (gt.P() == g.H && gt.Q() == g.W) {
+      winograd_conv(gt, m, dy, w_rot, static_cast<const T*>(nullptr), dx, w_rot + w_size);
+    } else {  // P or Q is 0: no output, so nothing flows back
+      std::fill(dx, dx + std::size_t(g.N) * g.C * g.H * g.W, T(0));
+    }
+  }
+  // Weight and bias: the im2col path (dw += dy * col^T, db += sum of dy).
+  if (dw || db) conv2d_backward_im2col(g, x, w, dy, static_cast<T*>(nullptr), dw, db, workspace);
+}
+//! [winograd-backward]
+
+template void conv2d_forward_winograd<float>(const ConvGeometry&, int, const float*, const float*,
+                                             const float*, float*, std::vector<float>&);
+template void conv2d_forward_winograd<double>(const ConvGeometry&, int, const double*,
+                                              const double*, const double*, double*,
+                                              std::vector<double>&);
+template void conv2d_backward_winograd<float>(const ConvGeometry&, int, const float*, const float*,
+                                              const float*, float*, float*, float*,
+                                              std::vector<float>&);
+template void conv2d_backward_winograd<double>(const ConvGeometry&, int, const double*,
+                                               const double*, const double*, double*, double*,
+                                               double*, std::vector<double>&);
+
+}  // namespace convbook
