@@ -1,5 +1,5 @@
 /// @file main.cpp
-/// @brief The `convbook` program: train, eval, info, plot, models.
+/// @brief The `convbook` program: train, eval, info, plot, models, bench.
 ///
 /// Every failure a user can cause (bad flag, missing file, diverging run) ends with one line
 /// "convbook: error: ..." on stderr and exit code 2; no stack trace.
@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/bench.hpp"
 #include "cli/info.hpp"
 #include "cli/model_zoo.hpp"
 #include "convbook/data/cifar.hpp"
@@ -123,6 +124,9 @@ int main(int argc, char** argv) {
   // models
   auto* models = app.add_subcommand("models", "list the model names");
 
+  // bench
+  cli::BenchCommand bench(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -177,6 +181,8 @@ int main(int argc, char** argv) {
       std::cout << "wrote " << png << "\n";
     } else if (*models) {
       return run_models();
+    } else if (bench.selected()) {
+      return bench.run(std::cout);
     }
   } catch (const std::exception& e) {
     std::cerr << "convbook: error: " << e.what() << "\n";

@@ -2,6 +2,7 @@
 // convbook::col2im and conv2d_backward_naive, on random data and odd configurations. Both sides
 // compute in float in different orders, so we accept |yours - library| <= 1e-5 + 1e-4 |library|.
 #include <catch2/catch.hpp>
+#include <array>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -121,5 +122,26 @@ TEST_CASE("01.3 conv2d_backward_weight agrees with conv2d_backward_naive", "[exe
     conv2d_backward_naive<float>(g, x.data(), w.data(), dy.data(), nullptr, expected.data(),
                                  nullptr);
     CHECK(allclose_ratio(ex01::conv2d_backward_weight(g, x, dy), expected) <= 1);
+  }
+}
+
+TEST_CASE("01.4 winograd_f2x3_1d equals the direct 3-tap filter", "[exercise]") {
+  // The chapter's worked example: small integers, exact in float.
+  const auto y = ex01::winograd_f2x3_1d({1, 2, 3, 4}, {1, 2, 3});
+  CHECK(y[0] == 14.0f);
+  CHECK(y[1] == 20.0f);
+  // Random inputs: the products differ from the direct ones, so allow float rounding of terms
+  // of size ~1 (a wrong sign anywhere is off by O(1)).
+  Rng rng(3);
+  for (int trial = 0; trial < 200; ++trial) {
+    std::array<float, 4> d;
+    std::array<float, 3> g;
+    for (auto& v : d) v = float(rng.normal());
+    for (auto& v : g) v = float(rng.normal());
+    const auto w = ex01::winograd_f2x3_1d(d, g);
+    const double y0 = double(d[0]) * g[0] + double(d[1]) * g[1] + double(d[2]) * g[2];
+    const double y1 = double(d[1]) * g[0] + double(d[2]) * g[1] + double(d[3]) * g[2];
+    CHECK(std::abs(w[0] - y0) < 1e-5 * (1 + std::abs(y0)));
+    CHECK(std::abs(w[1] - y1) < 1e-5 * (1 + std::abs(y1)));
   }
 }

@@ -21,4 +21,9 @@ std::vector<float> conv2d_backward_weight(const ConvGeometry& /*g*/,
   throw convbook::Error("exercise 01.3 (conv2d_backward_weight): not implemented yet");
 }
 
+std::array<float, 2> winograd_f2x3_1d(const std::array<float, 4>& /*d*/,
+                                      const std::array<float, 3>& /*g*/) {
+  throw convbook::Error("exercise 01.4 (winograd_f2x3_1d): not implemented yet");
+}
+
 }  // namespace convbook::ex01

@@ -5,6 +5,7 @@
 /// Legend: N batch, C in-channels, K out-channels, H x W input, P x Q output, R x S kernel,
 /// G groups. Arrays are plain row-major std::vector<float>. `make exercise CH=01` checks your
 /// exercise.cpp against the framework (check.cpp); the book's answers are in solution.cpp.
+#include <array>
 #include <cstddef>
 #include <vector>
 
@@ -39,5 +40,12 @@ std::vector<float> col2im(const ConvGeometry& g, const std::vector<float>& col);
 /// @return dL/dw (K, C/G, R, S)
 std::vector<float> conv2d_backward_weight(const ConvGeometry& g, const std::vector<float>& x,
                                           const std::vector<float>& dy);
+
+/// @brief Exercise 01.4: Winograd's 1-D F(2, 3), two outputs of a 3-tap filter with 4
+/// multiplications that involve the data (interpolation points 0, 1, -1, infinity).
+/// @param d  four inputs d0..d3
+/// @param g  the filter g0..g2
+/// @return y0 = d0 g0 + d1 g1 + d2 g2 and y1 = d1 g0 + d2 g1 + d3 g2
+std::array<float, 2> winograd_f2x3_1d(const std::array<float, 4>& d, const std::array<float, 3>& g);
 
 }  // namespace convbook::ex01

@@ -68,4 +68,16 @@ std::vector<float> conv2d_backward_weight(const ConvGeometry& g, const std::vect
 }
 //! [ex-backward-weight]
 
+//! [ex-winograd-f2x3]
+std::array<float, 2> winograd_f2x3_1d(const std::array<float, 4>& d, const std::array<float, 3>& g) {
+  // The filter side G g: computed once per filter in a real kernel, reused for every tile.
+  const float u0 = g[0], u1 = (g[0] + g[1] + g[2]) / 2, u2 = (g[0] - g[1] + g[2]) / 2, u3 = g[2];
+  const float m1 = (d[0] - d[2]) * u0;  // B^T d row 1: the value at 0
+  const float m2 = (d[1] + d[2]) * u1;  // the value at 1
+  const float m3 = (d[2] - d[1]) * u2;  // the value at -1
+  const float m4 = (d[1] - d[3]) * u3;  // the value at infinity (leading coefficient)
+  return {m1 + m2 + m3, m2 - m3 - m4};  // A^T
+}
+//! [ex-winograd-f2x3]
+
 }  // namespace convbook::ex01

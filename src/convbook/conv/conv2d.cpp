@@ -1,5 +1,5 @@
 /// @file conv2d.cpp
-/// @brief Conv2d: option checks, shapes, and the dispatch to the naive or im2col kernels.
+/// @brief Conv2d: option checks, shapes, the algorithm picker and the dispatch to the kernels.
 ///
 /// Legend: N batch, C in-channels, K out-channels, H x W input, P x Q output, R x S kernel,
 /// G groups.
@@ -7,12 +7,21 @@
 
 #include <sstream>
 
+#include "convbook/conv/direct.hpp"
 #include "convbook/conv/im2col.hpp"
+#include "convbook/conv/pointwise.hpp"
+#include "convbook/conv/winograd.hpp"
 #include "convbook/init.hpp"
 
 namespace convbook {
 
 namespace {
+// Auto's Winograd rule (see pick_conv_algo): the fewest channels per group, in and out, for
+// which Winograd was measured to beat im2col forward+backward (32; at 16 im2col won), and the
+// tile size, F(4x4,3x3), faster than F(2x2,3x3) on every measured shape.
+constexpr int kWinogradMinChannels = 32;
+constexpr int kWinogradTile = 4;
+
 std::string str(const Pair& p) {
   return "(" + std::to_string(p.h) + ", " + std::to_string(p.w) + ")";
 }
@@ -22,7 +31,200 @@ void require_positive(const char* name, const Pair& p) {
     throw Error(std::string("Conv2d: ") + name + "=" + str(p) + " must be >= 1 in both dimensions");
   }
 }
+// "5x5 stride (1, 1) dilation (1, 1) groups 1, C=32 K=32": what a requirement is checked on.
+std::string describe(const ConvGeometry& g) {
+  return std::to_string(g.R) + "x" + std::to_string(g.S) + " stride (" +
+         std::to_string(g.stride_h) + ", " + std::to_string(g.stride_w) + ") padding (" +
+         std::to_string(g.pad_h) + ", " + std::to_string(g.pad_w) + ") dilation (" +
+         std::to_string(g.dil_h) + ", " + std::to_string(g.dil_w) + ") groups " +
+         std::to_string(g.G) + ", C=" + std::to_string(g.C) + " K=" + std::to_string(g.K);
+}
+
+ConvAlgo resolve(ConvAlgo algo, const ConvGeometry& g) {
+  if (algo == ConvAlgo::Auto) return pick_conv_algo(g);
+  if (!conv_algo_supports(algo, g)) {
+    throw Error("Conv2d: algorithm " + to_string(algo) + " needs " + conv_algo_requirement(algo) +
+                ", got " + describe(g));
+  }
+  return algo;
+}
 }  // namespace
+
+//! [conv-algos]
+const std::vector<ConvAlgo>& all_conv_algos() {
+  static const std::vector<ConvAlgo> algos = {
+      ConvAlgo::Auto,      ConvAlgo::Naive,  ConvAlgo::Im2col,    ConvAlgo::Winograd2,
+      ConvAlgo::Winograd4, ConvAlgo::Direct, ConvAlgo::Depthwise, ConvAlgo::Pointwise};
+  return algos;
+}
+
+std::string to_string(ConvAlgo algo) {
+  switch (algo) {
+    case ConvAlgo::Auto:
+      return "auto";
+    case ConvAlgo::Naive:
+      return "naive";
+    case ConvAlgo::Im2col:
+      return "im2col";
+    case ConvAlgo::Winograd2:
+      return "winograd2";
+    case ConvAlgo::Winograd4:
+      return "winograd4";
+    case ConvAlgo::Direct:
+      return "direct";
+    case ConvAlgo::Depthwise:
+      return "depthwise";
+    case ConvAlgo::Pointwise:
+      return "pointwise";
+  }
+  return "unknown";
+}
+
+ConvAlgo parse_conv_algo(const std::string& name) {
+  std::string names;
+  for (ConvAlgo a : all_conv_algos()) {
+    if (to_string(a) == name) return a;
+    names += (names.empty() ? "" : ", ") + to_string(a);
+  }
+  throw Error("convolution algorithm '" + name + "' is unknown, expected one of: " + names);
+}
+
+bool conv_algo_supports(ConvAlgo algo, const ConvGeometry& g) {
+  switch (algo) {
+    case ConvAlgo::Winograd2:
+    case ConvAlgo::Winograd4:
+      return winograd_supports(g);
+    case ConvAlgo::Direct:
+      return direct_supports(g);
+    case ConvAlgo::Depthwise:
+      return depthwise_supports(g);
+    case ConvAlgo::Pointwise:
+      return pointwise_supports(g);
+    default:
+      return true;  // Auto, Naive, Im2col: any configuration
+  }
+}
+
+std::string conv_algo_requirement(ConvAlgo algo) {
+  switch (algo) {
+    case ConvAlgo::Winograd2:
+    case ConvAlgo::Winograd4:
+      return "a 3x3 stride-1 dilation-1 kernel";
+    case ConvAlgo::Direct:
+      return "at most 4 input channels per group (C/G <= 4)";
+    case ConvAlgo::Depthwise:
+      return "a depthwise layer (groups == in_channels == out_channels)";
+    case ConvAlgo::Pointwise:
+      return "a 1x1 kernel with padding 0";
+    default:
+      return "";
+  }
+}
+//! [conv-algos]
+
+//! [conv-picker]
+// The rules, most specialized first. Numbers: `convbook bench conv --threads 1 --repeats 10`
+// at batch 128, ms forward / forward+backward, measured on this 2-core AVX-512 machine while
+// other builds ran: only differences of about 1.2x or more are read as real. Training runs
+// forward+backward, so that column decides.
+ConvAlgo pick_conv_algo(const ConvGeometry& g) {
+  // 1x1 with no padding: one GEMM per image straight on the input, no im2col copy and no
+  // workspace. On 1x1_64-256_8x8 pointwise and im2col tie (4.9 / 26.4 vs 5.2 / 23.7), so the
+  // saved memory decides.
+  if (pointwise_supports(g)) return ConvAlgo::Pointwise;
+  // Depthwise (G == C == K): 9 MACs per output make a GEMM with a reduction of 9, which starves
+  // the microkernel. dw3x3_64_16x16: depthwise 5.2 / 16.4, direct 6.3 / 18.8, im2col
+  // 22.9 / 101.
+  if (depthwise_supports(g)) return ConvAlgo::Depthwise;
+  // Few channels per group (C/G <= 4): the GEMM's reduction C/G*R*S <= 36 is too short, direct
+  // loops win. Stem 3x3_3-16_32x32: direct 2.5 / 12.5, im2col 5.0 / 19.5;
+  // 3x3g32_128-128_16x16: direct 36.1 / 85.3, im2col 48.6 / 130, winograd4 30.6 / 122.
+  if (direct_supports(g)) return ConvAlgo::Direct;
+  // Dense 3x3 stride 1 with enough channels: F(4x4,3x3) does 4x fewer multiplications than
+  // im2col, F(2x2,3x3) 2.25x, but pays for its transforms. winograd4 vs im2col:
+  // 3x3_64-64_8x8 6.5 / 25.6 vs 11.4 / 32.7, 3x3_32-32_16x16 10.3 / 38.5 vs 16.4 / 47.9, but
+  // 3x3_16-16_32x32 19.9 / 73.1 vs 20.8 / 62.1: at 16 channels im2col wins forward+backward.
+  // winograd2 was slower than winograd4 on every shape (e.g. 15.2 / 46.7 at 32 channels).
+  if (winograd_supports(g) && g.C / g.G >= kWinogradMinChannels &&
+      g.K / g.G >= kWinogradMinChannels) {
+    return kWinogradTile == 4 ? ConvAlgo::Winograd4 : ConvAlgo::Winograd2;
+  }
+  // Everything else (strided, dilated, 5x5, dense 3x3 below 32 channels, grouped with 5 to 31
+  // channels per group): im2col, which handles every configuration.
+  return ConvAlgo::Im2col;
+}
+//! [conv-picker]
+
+template <typename T>
+void conv2d_forward(ConvAlgo algo, const ConvGeometry& g, const T* x, const T* w, const T* bias,
+                    T* y, std::vector<T>& workspace) {
+  switch (resolve(algo, g)) {
+    case ConvAlgo::Naive:
+      conv2d_forward_naive(g, x, w, bias, y);
+      break;
+    case ConvAlgo::Winograd2:
+      conv2d_forward_winograd(g, 2, x, w, bias, y, workspace);
+      break;
+    case ConvAlgo::Winograd4:
+      conv2d_forward_winograd(g, 4, x, w, bias, y, workspace);
+      break;
+    case ConvAlgo::Direct:
+      conv2d_forward_direct(g, x, w, bias, y, workspace);
+      break;
+    case ConvAlgo::Depthwise:
+      conv2d_forward_depthwise(g, x, w, bias, y, workspace);
+      break;
+    case ConvAlgo::Pointwise:
+      conv2d_forward_pointwise(g, x, w, bias, y, workspace);
+      break;
+    default:
+      conv2d_forward_im2col(g, x, w, bias, y, workspace);
+      break;
+  }
+}
+
+template <typename T>
+void conv2d_backward(ConvAlgo algo, const ConvGeometry& g, const T* x, const T* w, const T* dy,
+                     T* dx, T* dw, T* db, std::vector<T>& workspace) {
+  switch (resolve(algo, g)) {
+    case ConvAlgo::Naive:
+      conv2d_backward_naive(g, x, w, dy, dx, dw, db);
+      break;
+    case ConvAlgo::Winograd2:
+      conv2d_backward_winograd(g, 2, x, w, dy, dx, dw, db, workspace);
+      break;
+    case ConvAlgo::Winograd4:
+      conv2d_backward_winograd(g, 4, x, w, dy, dx, dw, db, workspace);
+      break;
+    case ConvAlgo::Direct:
+      conv2d_backward_direct(g, x, w, dy, dx, dw, db, workspace);
+      break;
+    case ConvAlgo::Depthwise:
+      conv2d_backward_depthwise(g, x, w, dy, dx, dw, db, workspace);
+      break;
+    case ConvAlgo::Pointwise:
+      conv2d_backward_pointwise(g, x, w, dy, dx, dw, db, workspace);
+      break;
+    default:
+      conv2d_backward_im2col(g, x, w, dy, dx, dw, db, workspace);
+      break;
+  }
+}
+
+template void conv2d_forward<float>(ConvAlgo, const ConvGeometry&, const float*, const float*,
+                                    const float*, float*, std::vector<float>&);
+template void conv2d_forward<double>(ConvAlgo, const ConvGeometry&, const double*, const double*,
+                                     const double*, double*, std::vector<double>&);
+template void conv2d_backward<float>(ConvAlgo, const ConvGeometry&, const float*, const float*,
+                                     const float*, float*, float*, float*, std::vector<float>&);
+template void conv2d_backward<double>(ConvAlgo, const ConvGeometry&, const double*, const double*,
+                                      const double*, double*, double*, double*,
+                                      std::vector<double>&);
+
+std::vector<Scalar>& conv_workspace_arena() {
+  static std::vector<Scalar> arena;  // see the header: shared by all layers, not thread-safe
+  return arena;
+}
 
 void Conv2dOptions::validate() const {
   if (in_channels_ == 0) throw Error("Conv2d: in_channels=0, expected >= 1");
@@ -104,11 +306,9 @@ Tensor Conv2d::forward(const Tensor& x) {
   last_ = geometry(in);
   Tensor y = zeros(output_shape(in));
   const Scalar* b = options_.bias() ? bias.value.data() : nullptr;
-  if (algo_ == ConvAlgo::Naive) {
-    conv2d_forward_naive(last_, x.data(), weight.value.data(), b, y.data());
-  } else {
-    conv2d_forward_im2col(last_, x.data(), weight.value.data(), b, y.data(), workspace_);
-  }
+  chosen_ = resolve(algo_, last_);  // throws here, before any work, for an unsupported layer
+  conv2d_forward(chosen_, last_, x.data(), weight.value.data(), b, y.data(),
+                 conv_workspace_arena());
   input_ = x;  // backward needs x for the weight gradient
   has_input_ = true;
   return y;
@@ -124,13 +324,8 @@ Tensor Conv2d::backward(const Tensor& dy) {
   }
   Tensor dx = zeros(shape_of(input_));
   Scalar* db = options_.bias() ? bias.grad.data() : nullptr;
-  if (algo_ == ConvAlgo::Naive) {
-    conv2d_backward_naive(last_, input_.data(), weight.value.data(), dy.data(), dx.data(),
-                          weight.grad.data(), db);
-  } else {
-    conv2d_backward_im2col(last_, input_.data(), weight.value.data(), dy.data(), dx.data(),
-                           weight.grad.data(), db, workspace_);
-  }
+  conv2d_backward(chosen_, last_, input_.data(), weight.value.data(), dy.data(), dx.data(),
+                  weight.grad.data(), db, conv_workspace_arena());
   return dx;
 }
 

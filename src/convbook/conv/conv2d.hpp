@@ -17,6 +17,7 @@
 #include "convbook/conv/conv_naive.hpp"
 #include "convbook/error.hpp"
 #include "convbook/module.hpp"
+#include "convbook/tensor.hpp"
 
 namespace convbook {
 
@@ -117,8 +118,66 @@ class Conv2dOptions {
   bool bias_ = true;
 };
 
-/// @brief How Conv2d computes: the seven-loop reference or im2col + GEMM.
-enum class ConvAlgo { Naive, Im2col };
+/// @brief How Conv2d computes. Auto picks one of the others per input shape
+/// (see pick_conv_algo); the others force one kernel.
+enum class ConvAlgo {
+  Auto,       ///< chosen per shape by pick_conv_algo
+  Naive,      ///< the seven-loop reference (conv_naive.hpp)
+  Im2col,     ///< im2col + GEMM, any configuration (im2col.hpp)
+  Winograd2,  ///< Winograd F(2x2, 3x3): 3x3, stride 1, dilation 1 (winograd.hpp)
+  Winograd4,  ///< Winograd F(4x4, 3x3): 3x3, stride 1, dilation 1 (winograd.hpp)
+  Direct,     ///< direct SIMD loops for few channels per group, C/G <= 4 (direct.hpp)
+  Depthwise,  ///< direct SIMD loops for depthwise, G == C == K (direct.hpp)
+  Pointwise,  ///< 1x1, padding 0, as a GEMM without im2col (pointwise.hpp)
+};
+
+/// @brief Every ConvAlgo, Auto first, in declaration order.
+const std::vector<ConvAlgo>& all_conv_algos();
+
+/// @brief The name of an algorithm: "auto", "naive", "im2col", "winograd2", "winograd4",
+/// "direct", "depthwise" or "pointwise".
+std::string to_string(ConvAlgo algo);
+
+/// @brief The algorithm of a name written by to_string.
+/// @throws Error naming the text and listing the valid names.
+ConvAlgo parse_conv_algo(const std::string& name);
+
+/// @brief True when `algo` can compute the convolution `g` (Auto and the general ones,
+/// Naive and Im2col, support everything).
+bool conv_algo_supports(ConvAlgo algo, const ConvGeometry& g);
+
+/// @brief What `algo` needs, in words, e.g. "a 3x3 stride-1 dilation-1 kernel"; empty for
+/// the algorithms that support every configuration.
+std::string conv_algo_requirement(ConvAlgo algo);
+
+/// @brief The algorithm ConvAlgo::Auto uses for `g`: the first rule that applies of
+/// pointwise (1x1, padding 0), depthwise (G == C == K), direct (C/G <= 4, the stem included),
+/// Winograd F(4x4,3x3) (3x3 stride 1 dilation 1, >= 32 channels per group in and out) and
+/// im2col (everything else). Never returns Auto or Naive. The measured times behind each rule
+/// are in conv2d.cpp.
+ConvAlgo pick_conv_algo(const ConvGeometry& g);
+
+/// @brief y = conv2d(x, w) + bias with the given algorithm (Auto resolved by pick_conv_algo).
+/// Shapes and pointers as conv2d_forward_naive; `workspace` grows and is reused.
+/// @throws Error when the algorithm does not support `g` (see conv_algo_supports).
+template <typename T>
+void conv2d_forward(ConvAlgo algo, const ConvGeometry& g, const T* x, const T* w, const T* bias,
+                    T* y, std::vector<T>& workspace);
+
+/// @brief The backward of conv2d_forward with the same algorithm: dx overwritten, dw and db
+/// accumulated, null pointers skipped (as conv2d_backward_naive).
+/// @throws Error when the algorithm does not support `g`.
+template <typename T>
+void conv2d_backward(ConvAlgo algo, const ConvGeometry& g, const T* x, const T* w, const T* dy,
+                     T* dx, T* dw, T* db, std::vector<T>& workspace);
+
+/// @brief The process-wide scratch arena every Conv2d uses for its kernels' workspaces.
+///
+/// One buffer, grown to the largest need seen and then reused by every layer, so a trained
+/// network allocates no scratch memory after its first batch. Layers run one after the other,
+/// so sharing is safe within one model; it is NOT thread-safe: two models running forward or
+/// backward at the same time in different threads would overwrite each other's scratch.
+std::vector<Scalar>& conv_workspace_arena();
 
 /// @brief A 2-D convolution layer with PyTorch's nn.Conv2d semantics (zero padding).
 ///
@@ -142,10 +201,14 @@ class Conv2d : public Module {
   /// @brief 2 * N*K*P*Q * (C/G)*R*S of the last forward (0 before the first).
   double flops() const override;
 
-  /// @brief Chooses the algorithm of forward and backward (default ConvAlgo::Im2col).
+  /// @brief Chooses the algorithm of forward and backward (default ConvAlgo::Auto). A forced
+  /// algorithm that does not support the layer makes forward throw.
   void set_algorithm(ConvAlgo algo) { algo_ = algo; }
-  /// @brief The algorithm in use.
+  /// @brief The algorithm set (ConvAlgo::Auto unless set_algorithm was called).
   ConvAlgo algorithm() const { return algo_; }
+  /// @brief The algorithm the last forward ran (what Auto chose); ConvAlgo::Auto before the
+  /// first forward. Backward uses the same one.
+  ConvAlgo chosen_algorithm() const { return chosen_; }
   /// @brief The options this layer was built with.
   const Conv2dOptions& options() const { return options_; }
   /// @brief The output shape (N, K, P, Q) for an input shape (N, C, H, W).
@@ -159,11 +222,11 @@ class Conv2d : public Module {
   ConvGeometry geometry(const Shape& input) const;
 
   Conv2dOptions options_;
-  ConvAlgo algo_ = ConvAlgo::Im2col;
-  Tensor input_;       // the last forward input, for backward
-  ConvGeometry last_;  // its geometry
+  ConvAlgo algo_ = ConvAlgo::Auto;
+  ConvAlgo chosen_ = ConvAlgo::Auto;  // what the last forward ran; backward runs it too
+  Tensor input_;                      // the last forward input, for backward
+  ConvGeometry last_;                 // its geometry
   bool has_input_ = false;
-  std::vector<Scalar> workspace_;  // im2col buffers, grown to the largest input seen
 };
 
 }  // namespace convbook

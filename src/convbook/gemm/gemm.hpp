@@ -8,10 +8,12 @@
 ///
 /// As in BLAS, beta == 0 overwrites C without reading it (so C may hold garbage or NaN).
 ///
-/// Two versions, kept side by side as everywhere in convbook:
+/// Three versions, kept side by side as everywhere in convbook:
 /// - gemm_naive: the triple loop, the reference every other version is tested against;
-/// - gemm_blocked: the same sums, computed tile by tile so the tiles stay in the caches.
-/// `gemm` is the best available one and is what the layers call.
+/// - gemm_blocked: the same sums, computed tile by tile so the tiles stay in the caches;
+/// - gemm_packed: the same blocking with block sizes fitted to the caches and a hand-written
+///   xsimd microkernel (chapter 01, second half).
+/// `gemm` is the best available one (gemm_packed) and is what the layers call.
 
 namespace convbook {
 
@@ -37,10 +39,23 @@ template <typename T>
 void gemm_blocked(bool trans_a, bool trans_b, int M, int N, int K, T alpha, const T* A, int lda,
                   const T* B, int ldb, T beta, T* C, int ldc);
 
-/// @brief The GEMM the layers use (currently gemm_blocked), in float.
+/// @brief The fast GEMM: same arguments and result as gemm_naive.
+///
+/// Goto/BLIS style: op(B) is packed in KC x NR slivers and op(A) in MR x KC slivers (transposes
+/// resolved, edges zero-padded), blocked NC/KC/MC for L3/L2/L1, and an MR x NR register tile
+/// (14 x 32 floats with AVX-512, 6 x 16 with AVX2) is computed by an xsimd FMA microkernel.
+/// With OpenMP, each thread computes its own rectangle of C (no barrier inside the product);
+/// called inside a parallel region, it runs on the calling thread. Packing buffers belong to
+/// each thread and only grow. Float and double share the code.
+/// @throws Error if a size is negative or a leading dimension is smaller than its row length
+template <typename T>
+void gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, T alpha, const T* A, int lda,
+                 const T* B, int ldb, T beta, T* C, int ldc);
+
+/// @brief The GEMM the layers use (currently gemm_packed), in float.
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc);
-/// @brief The GEMM the layers use (currently gemm_blocked), in double.
+/// @brief The GEMM the layers use (currently gemm_packed), in double.
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, double alpha, const double* A, int lda,
           const double* B, int ldb, double beta, double* C, int ldc);
 

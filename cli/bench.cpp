@@ -1,0 +1,48 @@
+/// @file bench.cpp
+/// @brief `convbook bench conv|gemm`: command-line options forwarded to the benchmark
+/// functions of chapter 01 (conv_benchmark.hpp, gemm_benchmark.hpp).
+#include "cli/bench.hpp"
+
+#include "chapters/01_convolution/gemm_benchmark.hpp"
+#include "convbook/error.hpp"
+
+namespace convbook::cli {
+
+BenchCommand::BenchCommand(CLI::App& app) {
+  bench_ = app.add_subcommand("bench", "speed of the convolution algorithms and of the GEMM");
+  bench_->require_subcommand(1);
+
+  conv_ = bench_->add_subcommand(
+      "conv",
+      "each convolution algorithm on the CIFAR ResNet shapes: ms and GFLOP/s, "
+      "forward and forward+backward");
+  ConvBenchOptions& o = conv_options_;
+  conv_->add_option("--shape", o.shapes, "only these shapes (repeatable), e.g. 3x3_16-16_32x32");
+  conv_->add_option("--algo", o.algos,
+                    "only these algorithms (repeatable): naive, im2col, winograd2, winograd4, "
+                    "direct, depthwise, pointwise, auto (default: all but naive and auto)");
+  conv_->add_flag("--include-naive", o.include_naive, "also time naive (slow: seconds a shape)");
+  conv_->add_option("--threads", threads_, "OpenMP threads (0: measure both 1 and 2)")
+      ->capture_default_str();
+  conv_->add_option("--repeats", o.repeats, "timed runs after a warm-up; the best is reported")
+      ->capture_default_str();
+  conv_->add_option("--batch", o.batch, "batch size N")->capture_default_str();
+  conv_->add_flag("--json", o.json,
+                  "one JSON object a line: shape, algo, threads, pass, ms, gflops");
+
+  gemm_ = bench_->add_subcommand("gemm", "the GEMM on the im2col shapes of ResNet-20");
+  gemm_->add_option("--shape", gemm_shapes_, "only these shapes (repeatable)");
+  gemm_->add_option("--threads", threads_, "OpenMP threads (0: OpenMP's default)")
+      ->capture_default_str();
+  gemm_->add_flag("--json", conv_options_.json, "a JSON array of measurements");
+}
+
+int BenchCommand::run(std::ostream& out) const {
+  if (threads_ < 0) throw Error("--threads=" + std::to_string(threads_) + ", expected >= 0");
+  if (*gemm_) return run_gemm_benchmark(gemm_shapes_, threads_, conv_options_.json, out);
+  ConvBenchOptions o = conv_options_;
+  if (threads_ > 0) o.threads = {threads_};
+  return run_conv_benchmark(o, out);
+}
+
+}  // namespace convbook::cli

@@ -1,0 +1,377 @@
+/// @file gemm_packed.cpp
+/// @brief The fast SGEMM: packed panels, three levels of cache blocking, an xsimd microkernel.
+///
+/// Legend: op(A) is M x K, op(B) is K x N, C is M x N, all row-major. MR x NR is the register
+/// tile, KC the depth of a block, MC x KC the block of op(A) kept in L2, KC x NC the panel of
+/// op(B) kept in L3.
+///
+/// Same sums as gemm_naive and the same Goto/BLIS loop nest as gemm_blocked, but the
+/// microkernel is written by hand with xsimd batches (FMA, 2*MR accumulators in registers)
+/// instead of being left to the auto-vectorizer, and the block sizes are chosen for the
+/// register file and caches of the machine the code is compiled for:
+///
+///     for jc in 0..N step NC          panel of op(B), KC x NC, lives in L3
+///       for pc in 0..K step KC        depth block
+///         pack op(B)[pc:, jc:] into NR-column slivers
+///         for ic in 0..M step MC      block of op(A), MC x KC, lives in L2
+///           pack op(A)[ic:, pc:] into MR-row slivers
+///           for jr in 0..nc step NR   sliver of op(B), KC x NR, lives in L1
+///             for ir in 0..mc step MR microkernel: C[ir:ir+MR, jr:jr+NR] += A sliver * B sliver
+///
+/// With several threads, each computes its own rectangle of C (the longer side of C is cut)
+/// with this loop nest and its own packing buffers.
+///
+/// Packing copies each operand once per block into the exact order the microkernel reads it:
+/// unit stride, aligned, transposes resolved and edges padded with zeros, so the microkernel
+/// has one shape and no branches. The copy costs O(MK + KN) per block against the O(MNK) of
+/// the product.
+///
+/// Float and double share the code (xsimd::batch<double> has half the lanes, so NR halves).
+#include <omp.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#ifndef CONVBOOK_GEMM_NO_SIMD
+#include <xsimd/xsimd.hpp>
+#endif
+
+#include "convbook/error.hpp"
+#include "convbook/gemm/gemm.hpp"
+
+#if defined(XSIMD_NO_SUPPORTED_ARCHITECTURE) && !defined(CONVBOOK_GEMM_NO_SIMD)
+#define CONVBOOK_GEMM_NO_SIMD
+#endif
+
+namespace convbook {
+
+namespace {
+
+//! [gemm-packed-vec]
+// The SIMD vector the microkernel computes with, chosen when the file is compiled: xsimd's best
+// architecture for the -march flags (AVX-512: 16 floats, AVX2: 8 floats), or, on a machine xsimd
+// does not know, a plain struct of 4 scalars the compiler may vectorize as it can.
+#ifndef CONVBOOK_GEMM_NO_SIMD
+template <typename T>
+using Vec = xsimd::batch<T>;
+template <typename T>
+using AlignedVector = std::vector<T, xsimd::aligned_allocator<T, 64>>;
+template <typename T>
+Vec<T> load(const T* p) {
+  return Vec<T>::load_aligned(p);
+}
+template <typename T>
+Vec<T> loadu(const T* p) {
+  return Vec<T>::load_unaligned(p);
+}
+template <typename T>
+void storeu(Vec<T> v, T* p) {
+  v.store_unaligned(p);
+}
+template <typename T>
+Vec<T> fma(Vec<T> a, Vec<T> b, Vec<T> c) {
+  return xsimd::fma(a, b, c);  // a * b + c in one instruction, one rounding
+}
+#if XSIMD_WITH_AVX512F
+constexpr int kVectorRegisters = 32;  // zmm0..zmm31
+#else
+constexpr int kVectorRegisters = 16;  // xmm/ymm0..15
+#endif
+#else
+template <typename T>
+struct Vec {
+  static constexpr int size = 4;
+  T v[size];
+  Vec() = default;
+  explicit Vec(T s) {
+    for (T& e : v) e = s;
+  }
+};
+template <typename T>
+using AlignedVector = std::vector<T>;
+template <typename T>
+Vec<T> load(const T* p) {
+  Vec<T> r;
+  for (int i = 0; i < Vec<T>::size; ++i) r.v[i] = p[i];
+  return r;
+}
+template <typename T>
+Vec<T> loadu(const T* p) {
+  return load(p);
+}
+template <typename T>
+void storeu(Vec<T> a, T* p) {
+  for (int i = 0; i < Vec<T>::size; ++i) p[i] = a.v[i];
+}
+template <typename T>
+Vec<T> fma(Vec<T> a, Vec<T> b, Vec<T> c) {
+  for (int i = 0; i < Vec<T>::size; ++i) c.v[i] += a.v[i] * b.v[i];
+  return c;
+}
+template <typename T>
+Vec<T> operator*(Vec<T> a, Vec<T> b) {
+  for (int i = 0; i < Vec<T>::size; ++i) a.v[i] *= b.v[i];
+  return a;
+}
+template <typename T>
+Vec<T> operator+(Vec<T> a, Vec<T> b) {
+  for (int i = 0; i < Vec<T>::size; ++i) a.v[i] += b.v[i];
+  return a;
+}
+constexpr int kVectorRegisters = 16;
+#endif
+//! [gemm-packed-vec]
+
+//! [gemm-packed-sizes]
+// The register tile is MR rows x NR = 2 vectors. The microkernel holds 2*MR accumulators, the
+// two vectors of the current row of B and one broadcast of A: 2*MR + 3 registers. With 32
+// registers (AVX-512) that gives MR = 14 (31 registers), with 16 (AVX2, SSE) MR = 6 (15).
+// 28 independent accumulators are also what keeps the FMA units busy: each FMA waits 4 cycles
+// for its input and up to 2 can start per cycle (Intel with two 512-bit units; Zen 4 starts
+// one 512-bit FMA per cycle), so at least 4 x 2 = 8 chains must be in flight.
+template <typename T>
+constexpr int NR = 2 * int(Vec<T>::size);
+constexpr int MR = kVectorRegisters == 32 ? 14 : 6;
+
+// KC: a KC x NR sliver of B is reused by every microkernel call of an MC block, so it must
+// stay in L1 (32 KB per core on Zen 4 and Skylake): 256 x 32 floats = 32 KB would evict the A
+// sliver, 192 x 32 x 4 B = 24 KB leaves room for the MR x KC sliver of A (10.5 KB) streaming by.
+constexpr int KC = 192;
+// MC: the MC x KC block of A stays in L2 while the jr loop runs over the whole panel:
+// 168 x 192 x 4 B = 126 KB, well inside a 1 MB L2 (MC is a multiple of MR = 14 and of 6).
+constexpr int MC = 168;
+// NC: the KC x NC panel of B, 192 x 4096 x 4 B = 3 MB per thread, is read from L3.
+constexpr int NC = 4096;
+//! [gemm-packed-sizes]
+
+int ceil_div(int a, int b) {
+  return (a + b - 1) / b;
+}
+
+//! [gemm-packed-pack]
+// Packs rows [i0, i0+MR) x depths [p0, p0+kc) of op(A) into one sliver, column by column:
+// element (i0 + r, p0 + p) goes to Ap[p*MR + r], so the microkernel reads MR consecutive values
+// per step of p. Rows past M are zeros: they produce rows of C that are computed but not stored.
+template <typename T>
+void pack_a_sliver(bool trans_a, const T* A, int lda, int M, int i0, int p0, int kc, T* Ap) {
+  const int rows = std::min(MR, M - i0);
+  if (trans_a) {  // A is stored K x M: row p0 + p holds the MR values side by side
+    for (int p = 0; p < kc; ++p) {
+      const T* src = A + std::size_t(p0 + p) * lda + i0;
+      for (int r = 0; r < rows; ++r) Ap[p * MR + r] = src[r];
+      for (int r = rows; r < MR; ++r) Ap[p * MR + r] = T(0);
+    }
+  } else {  // A is stored M x K: read each row along its length, write with stride MR
+    for (int r = 0; r < rows; ++r) {
+      const T* src = A + std::size_t(i0 + r) * lda + p0;
+      for (int p = 0; p < kc; ++p) Ap[p * MR + r] = src[p];
+    }
+    for (int r = rows; r < MR; ++r) {
+      for (int p = 0; p < kc; ++p) Ap[p * MR + r] = T(0);
+    }
+  }
+}
+
+// Packs depths [p0, p0+kc) x columns [j0, j0+NR) of op(B) into one sliver, row by row:
+// element (p0 + p, j0 + c) goes to Bp[p*NR + c]. Columns past N are zeros.
+template <typename T>
+void pack_b_sliver(bool trans_b, const T* B, int ldb, int N, int p0, int kc, int j0, T* Bp) {
+  constexpr int nr = NR<T>;
+  const int cols = std::min(nr, N - j0);
+  if (trans_b) {  // B is stored N x K: column c of the sliver is a piece of row j0 + c of B
+    for (int c = 0; c < cols; ++c) {
+      const T* src = B + std::size_t(j0 + c) * ldb + p0;
+      for (int p = 0; p < kc; ++p) Bp[p * nr + c] = src[p];
+    }
+    for (int c = cols; c < nr; ++c) {
+      for (int p = 0; p < kc; ++p) Bp[p * nr + c] = T(0);
+    }
+  } else {  // B is stored K x N: row p of the sliver is a contiguous piece of row p0 + p of B
+    for (int p = 0; p < kc; ++p) {
+      const T* src = B + std::size_t(p0 + p) * ldb + j0;
+      for (int c = 0; c < cols; ++c) Bp[p * nr + c] = src[c];
+      for (int c = cols; c < nr; ++c) Bp[p * nr + c] = T(0);
+    }
+  }
+}
+//! [gemm-packed-pack]
+
+//! [gemm-packed-microkernel]
+// C[0:mr, 0:nr] = alpha * (Ap * Bp) + beta * C for one MR x kc sliver of A and one kc x NR
+// sliver of B. The MR x NR sums stay in 2*MR vector registers for the whole loop over p: each
+// step loads 2 vectors of B, broadcasts MR values of A and issues 2*MR FMAs, so the loads are
+// 2 + MR per 2*MR FMAs and the FMA units, not the memory, set the pace.
+// A partial tile (mr < MR or nr < NR, at the edges of C) is computed in full and only its
+// valid part is stored. beta == 0 writes C without reading it.
+template <typename T>
+void microkernel(int kc, const T* Ap, const T* Bp, T alpha, T beta, T* C, int ldc, int mr, int nr) {
+  constexpr int L = int(Vec<T>::size);
+  Vec<T> c0[MR], c1[MR];  // accumulators: row r of the tile is c0[r] | c1[r]
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r) c0[r] = c1[r] = Vec<T>(T(0));
+
+  for (int p = 0; p < kc; ++p) {
+    const Vec<T> b0 = load(Bp + p * NR<T>);
+    const Vec<T> b1 = load(Bp + p * NR<T> + L);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      const Vec<T> a(Ap[p * MR + r]);  // broadcast op(A)[r][p] to every lane
+      c0[r] = fma(a, b0, c0[r]);
+      c1[r] = fma(a, b1, c1[r]);
+    }
+  }
+
+  const Vec<T> va(alpha), vb(beta);
+  if (mr == MR && nr == NR<T>) {  // the common case: a full tile, stored straight into C
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      T* row = C + std::size_t(r) * ldc;
+      if (beta == T(0)) {
+        storeu(va * c0[r], row);
+        storeu(va * c1[r], row + L);
+      } else {
+        storeu(fma(va, c0[r], vb * loadu(row)), row);
+        storeu(fma(va, c1[r], vb * loadu(row + L)), row + L);
+      }
+    }
+    return;
+  }
+  alignas(64) T tile[MR * NR<T>];  // an edge tile: spill, then store only the valid part
+  for (int r = 0; r < MR; ++r) {
+    storeu(c0[r], tile + r * NR<T>);
+    storeu(c1[r], tile + r * NR<T> + L);
+  }
+  for (int r = 0; r < mr; ++r) {
+    T* row = C + std::size_t(r) * ldc;
+    for (int c = 0; c < nr; ++c) {
+      const T sum = alpha * tile[r * NR<T> + c];
+      row[c] = beta == T(0) ? sum : sum + beta * row[c];
+    }
+  }
+}
+//! [gemm-packed-microkernel]
+
+/// Packing buffers, one pair per calling thread, reused across calls; they only grow, so once
+/// the largest product has been seen no call allocates.
+template <typename T>
+struct PackedBuffers {
+  AlignedVector<T> a, b;
+};
+
+template <typename T>
+PackedBuffers<T>& packed_buffers() {
+  static thread_local PackedBuffers<T> buffers;
+  return buffers;
+}
+
+void check_arguments(bool trans_a, bool trans_b, int M, int N, int K, int lda, int ldb, int ldc) {
+  auto fail = [](const std::string& what) { throw Error("gemm_packed: " + what); };
+  if (M < 0 || N < 0 || K < 0) {
+    fail("sizes M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K) +
+         " must be >= 0");
+  }
+  const int a_cols = trans_a ? M : K, b_cols = trans_b ? K : N;
+  if (lda < std::max(1, a_cols)) {
+    fail("lda=" + std::to_string(lda) + " must be >= " + std::to_string(std::max(1, a_cols)));
+  }
+  if (ldb < std::max(1, b_cols)) {
+    fail("ldb=" + std::to_string(ldb) + " must be >= " + std::to_string(std::max(1, b_cols)));
+  }
+  if (ldc < std::max(1, N)) {
+    fail("ldc=" + std::to_string(ldc) + " must be >= " + std::to_string(std::max(1, N)));
+  }
+}
+
+//! [gemm-packed-serial]
+// The loop nest on one thread: C (M x N) = alpha op(A) op(B) + beta C, with K > 0 and alpha != 0.
+template <typename T>
+void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, T alpha, const T* A,
+                        int lda, const T* B, int ldb, T beta, T* C, int ldc) {
+  constexpr int nr = NR<T>;
+  PackedBuffers<T>& buf = packed_buffers<T>();
+  const std::size_t a_size = std::size_t(MC) * std::min(K, KC);
+  const std::size_t b_size = std::size_t(ceil_div(std::min(N, NC), nr)) * nr * std::min(K, KC);
+  if (buf.a.size() < a_size) buf.a.resize(a_size);  // only grows: no allocation once warm
+  if (buf.b.size() < b_size) buf.b.resize(b_size);
+  T* Ap = buf.a.data();  // an MC x KC block of op(A), as slivers of MR x kc
+  T* Bp = buf.b.data();  // a KC x NC panel of op(B), as slivers of kc x NR
+
+  for (int jc = 0; jc < N; jc += NC) {
+    const int nc = std::min(NC, N - jc);
+    for (int pc = 0; pc < K; pc += KC) {
+      const int kc = std::min(KC, K - pc);
+      // Blocks of depth after the first add to what the first one stored: beta becomes 1.
+      const T beta_block = pc == 0 ? beta : T(1);
+      for (int jr = 0; jr < nc; jr += nr) {
+        pack_b_sliver(trans_b, B, ldb, N, pc, kc, jc + jr, Bp + std::size_t(jr) * kc);
+      }
+      for (int ic = 0; ic < M; ic += MC) {
+        const int mc = std::min(MC, M - ic);
+        for (int ir = 0; ir < mc; ir += MR) {
+          pack_a_sliver(trans_a, A, lda, M, ic + ir, pc, kc, Ap + std::size_t(ir) * kc);
+        }
+        // jr outside, ir inside: one B sliver stays in L1 while the A block streams from L2.
+        for (int jr = 0; jr < nc; jr += nr) {
+          for (int ir = 0; ir < mc; ir += MR) {
+            microkernel(kc, Ap + std::size_t(ir) * kc, Bp + std::size_t(jr) * kc, alpha, beta_block,
+                        C + std::size_t(ic + ir) * ldc + jc + jr, ldc, std::min(MR, mc - ir),
+                        std::min(nr, nc - jr));
+          }
+        }
+      }
+    }
+  }
+}
+//! [gemm-packed-serial]
+
+}  // namespace
+
+//! [gemm-packed]
+template <typename T>
+void gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, T alpha, const T* A, int lda,
+                 const T* B, int ldb, T beta, T* C, int ldc) {
+  check_arguments(trans_a, trans_b, M, N, K, lda, ldb, ldc);
+  if (M == 0 || N == 0) return;
+  if (K == 0 || alpha == T(0)) {  // nothing to add: C = beta * C (beta 0: C is not read)
+    for (int i = 0; i < M; ++i) {
+      T* row = C + std::size_t(i) * ldc;
+      for (int j = 0; j < N; ++j) row[j] = beta == T(0) ? T(0) : beta * row[j];
+    }
+    return;
+  }
+  // Threads: each one computes its own rectangle of C with the serial loop nest and its own
+  // packing buffers, the longer side of C cut in whole slivers. No buffer is shared, so there
+  // is no barrier inside the product, only the join at its end: a thread that the OS pauses
+  // delays its own rectangle, not every step of the others. Called from code that is already
+  // parallel (a conv running images in parallel), the product stays on the calling thread;
+  // tiny products are not worth waking the team.
+  const bool parallel = 2.0 * M * N * K > 1e6 && !omp_in_parallel() && omp_get_max_threads() > 1;
+#pragma omp parallel if (parallel)
+  {
+    const int t = omp_get_thread_num(), team = omp_get_num_threads();
+    const bool split_n = N >= M;
+    const int step = split_n ? NR<T> : MR;
+    const int length = split_n ? N : M;
+    const int per_thread = ceil_div(ceil_div(length, step), team) * step;
+    const int begin = std::min(length, t * per_thread);
+    const int end = std::min(length, begin + per_thread);
+    if (begin < end && split_n) {  // columns [begin, end) of op(B) and C
+      const T* B_part = trans_b ? B + std::size_t(begin) * ldb : B + begin;
+      gemm_packed_serial(trans_a, trans_b, M, end - begin, K, alpha, A, lda, B_part, ldb, beta,
+                         C + begin, ldc);
+    } else if (begin < end) {  // rows [begin, end) of op(A) and C
+      const T* A_part = trans_a ? A + begin : A + std::size_t(begin) * lda;
+      gemm_packed_serial(trans_a, trans_b, end - begin, N, K, alpha, A_part, lda, B, ldb, beta,
+                         C + std::size_t(begin) * ldc, ldc);
+    }
+  }
+}
+//! [gemm-packed]
+
+template void gemm_packed<float>(bool, bool, int, int, int, float, const float*, int, const float*,
+                                 int, float, float*, int);
+template void gemm_packed<double>(bool, bool, int, int, int, double, const double*, int,
+                                  const double*, int, double, double*, int);
+
+}  // namespace convbook

@@ -1,0 +1,203 @@
+// Chapter 01: Conv2d's algorithm picker. Auto's choice per shape, every forced algorithm ==
+// naive through the Conv2d module (forward, dx, dweight, dbias), the errors of forcing an
+// algorithm on a layer it cannot compute, and the names of the algorithms.
+//
+// Tolerance: the fast paths add the same products in another order, so they differ from naive
+// by float rounding (~1e-7 per addition relative to the largest partial sum); we measure the
+// error relative to the largest reference value and accept 1e-5. Winograd also multiplies by
+// its transform matrices, whose entries (up to 8 in F(4x4,3x3)'s) amplify rounding; for it we
+// accept 1e-4, still far below the O(1) error of a wrong index.
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "convbook/conv/conv2d.hpp"
+#include "convbook/random.hpp"
+#include "support/check.hpp"
+
+using namespace convbook;
+using Catch::Matchers::Contains;
+using test::random_tensor;
+
+namespace {
+
+/// max |a - b| / max |b|: the error relative to the reference's scale.
+template <typename A, typename B>
+double scaled_error(const A& a, const B& b) {
+  double diff = 0, scale = 0;
+  auto ia = a.begin();
+  for (auto ib = b.begin(); ib != b.end(); ++ia, ++ib) {
+    diff = std::max(diff, std::abs(double(*ia) - double(*ib)));
+    scale = std::max(scale, std::abs(double(*ib)));
+  }
+  return diff / std::max(1e-8, scale);
+}
+
+double tolerance(ConvAlgo algo) {
+  return algo == ConvAlgo::Winograd2 || algo == ConvAlgo::Winograd4 ? 1e-4 : 1e-5;
+}
+
+/// What Auto runs for this layer on this input.
+ConvAlgo auto_choice(const Conv2dOptions& options, const Shape& input) {
+  Conv2d conv(options);
+  conv.forward(random_tensor(input, 1));
+  REQUIRE(conv.algorithm() == ConvAlgo::Auto);
+  return conv.chosen_algorithm();
+}
+
+/// The same layer (same weights, random bias) run with `algo` and with Naive: y, dx, dweight
+/// and dbias must agree, and the layer must report that it ran `algo`.
+void check_matches_naive(ConvAlgo algo, const Conv2dOptions& options, const Shape& input) {
+  INFO("algorithm " << to_string(algo) << ", input " << to_string(input));
+  manual_seed(11);
+  Conv2d naive(options), fast(options);
+  naive.set_algorithm(ConvAlgo::Naive);
+  fast.set_algorithm(algo);
+  fast.weight.value = naive.weight.value;
+  if (options.bias()) {
+    naive.bias.value = random_tensor(shape_of(naive.bias.value), 3);
+    fast.bias.value = naive.bias.value;
+  }
+  const Tensor x = random_tensor(input, 1);
+  const Tensor y_naive = naive.forward(x);
+  const Tensor y_fast = fast.forward(x);
+  if (algo != ConvAlgo::Auto) CHECK(fast.chosen_algorithm() == algo);
+  REQUIRE(shape_of(y_fast) == shape_of(y_naive));
+  CHECK(scaled_error(y_fast, y_naive) < tolerance(fast.chosen_algorithm()));
+
+  const Tensor dy = random_tensor(shape_of(y_naive), 2);
+  const Tensor dx_naive = naive.backward(dy);
+  const Tensor dx_fast = fast.backward(dy);
+  CHECK(scaled_error(dx_fast, dx_naive) < tolerance(fast.chosen_algorithm()));
+  CHECK(scaled_error(fast.weight.grad, naive.weight.grad) < tolerance(fast.chosen_algorithm()));
+  if (options.bias()) {
+    CHECK(scaled_error(fast.bias.grad, naive.bias.grad) < tolerance(fast.chosen_algorithm()));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("Auto picks the kernel made for each shape", "[conv][picker]") {
+  // The CIFAR ResNet shapes of `convbook bench conv`, at batch 2.
+  CHECK(auto_choice(Conv2dOptions(64, 256, 1), {2, 64, 8, 8}) == ConvAlgo::Pointwise);
+  CHECK(auto_choice(Conv2dOptions(256, 64, 1).stride(2), {2, 256, 8, 8}) == ConvAlgo::Pointwise);
+  CHECK(auto_choice(Conv2dOptions(64, 64, 3).padding(1).groups(64), {2, 64, 16, 16}) ==
+        ConvAlgo::Depthwise);
+  CHECK(auto_choice(Conv2dOptions(3, 16, 3).padding(1), {2, 3, 32, 32}) == ConvAlgo::Direct);
+  CHECK(auto_choice(Conv2dOptions(8, 6, 5).padding(2).groups(2), {2, 8, 9, 9}) == ConvAlgo::Direct);
+  CHECK(auto_choice(Conv2dOptions(128, 128, 3).padding(1).groups(32), {2, 128, 16, 16}) ==
+        ConvAlgo::Direct);  // C/G = 4
+  CHECK(auto_choice(Conv2dOptions(32, 32, 3).padding(1), {2, 32, 16, 16}) == ConvAlgo::Winograd4);
+  CHECK(auto_choice(Conv2dOptions(64, 64, 3).padding(1), {2, 64, 8, 8}) == ConvAlgo::Winograd4);
+  // Too few channels for Winograd's transforms to pay off (threshold 32 per group, in and out).
+  CHECK(auto_choice(Conv2dOptions(16, 16, 3).padding(1), {2, 16, 32, 32}) == ConvAlgo::Im2col);
+  CHECK(auto_choice(Conv2dOptions(32, 16, 3).padding(1), {2, 32, 16, 16}) == ConvAlgo::Im2col);
+  CHECK(auto_choice(Conv2dOptions(64, 64, 3).padding(1).groups(2), {2, 64, 8, 8}) ==
+        ConvAlgo::Winograd4);  // 32 channels per group
+  CHECK(auto_choice(Conv2dOptions(64, 64, 3).padding(1).groups(8), {2, 64, 8, 8}) ==
+        ConvAlgo::Im2col);  // 8 channels per group
+  // No specialized kernel: strided, dilated, 5x5, 1x1 with padding.
+  CHECK(auto_choice(Conv2dOptions(16, 32, 3).stride(2).padding(1), {2, 16, 32, 32}) ==
+        ConvAlgo::Im2col);
+  CHECK(auto_choice(Conv2dOptions(32, 32, 3).padding(2).dilation(2), {2, 32, 16, 16}) ==
+        ConvAlgo::Im2col);
+  CHECK(auto_choice(Conv2dOptions(32, 32, 5).padding(2), {2, 32, 16, 16}) == ConvAlgo::Im2col);
+  CHECK(auto_choice(Conv2dOptions(16, 16, 1).padding(1), {2, 16, 5, 5}) == ConvAlgo::Im2col);
+
+  Conv2d fresh(Conv2dOptions(3, 4, 3));
+  CHECK(fresh.algorithm() == ConvAlgo::Auto);
+  CHECK(fresh.chosen_algorithm() == ConvAlgo::Auto);  // nothing chosen before a forward
+}
+
+TEST_CASE("every algorithm equals naive on layers it supports", "[conv][picker]") {
+  // Odd sizes on purpose: 9x7 images, channel counts that are not multiples of a SIMD width.
+  SECTION("im2col") {
+    check_matches_naive(ConvAlgo::Im2col, Conv2dOptions(6, 4, 3).stride(2).padding(1).groups(2),
+                        {2, 6, 9, 7});
+    check_matches_naive(ConvAlgo::Im2col, Conv2dOptions(3, 5, {3, 2}).padding({2, 1}).dilation(2),
+                        {1, 3, 7, 9});
+  }
+  for (ConvAlgo algo : {ConvAlgo::Winograd2, ConvAlgo::Winograd4}) {
+    SECTION(to_string(algo)) {
+      check_matches_naive(algo, Conv2dOptions(5, 7, 3).padding(1), {2, 5, 9, 7});
+      check_matches_naive(algo, Conv2dOptions(3, 4, 3).bias(false), {1, 3, 8, 11});
+      check_matches_naive(algo, Conv2dOptions(4, 6, 3).padding(2).groups(2), {2, 4, 6, 5});
+    }
+  }
+  SECTION("direct") {
+    check_matches_naive(ConvAlgo::Direct, Conv2dOptions(3, 5, 3).stride(2).padding(1),
+                        {2, 3, 9, 7});
+    check_matches_naive(ConvAlgo::Direct, Conv2dOptions(2, 3, 5).padding(2).dilation(1),
+                        {1, 2, 7, 5});
+    check_matches_naive(ConvAlgo::Direct, Conv2dOptions(8, 6, 3).padding(1).groups(2),
+                        {2, 8, 5, 7});  // C/G = 4
+  }
+  SECTION("depthwise") {
+    check_matches_naive(ConvAlgo::Depthwise, Conv2dOptions(6, 6, 3).padding(1).groups(6),
+                        {2, 6, 7, 5});
+    check_matches_naive(ConvAlgo::Depthwise, Conv2dOptions(5, 5, 3).stride(2).padding(1).groups(5),
+                        {1, 5, 9, 9});
+  }
+  SECTION("pointwise") {
+    check_matches_naive(ConvAlgo::Pointwise, Conv2dOptions(6, 10, 1), {2, 6, 5, 7});
+    check_matches_naive(ConvAlgo::Pointwise, Conv2dOptions(6, 4, 1).stride(2).groups(2),
+                        {2, 6, 7, 9});
+  }
+  SECTION("auto") {
+    check_matches_naive(ConvAlgo::Auto, Conv2dOptions(32, 32, 3).padding(1), {2, 32, 7, 9});
+    check_matches_naive(ConvAlgo::Auto, Conv2dOptions(3, 8, 3).padding(1), {2, 3, 9, 7});
+  }
+}
+
+TEST_CASE("layers share one workspace arena that stops growing once warm", "[conv][picker]") {
+  Conv2d big(Conv2dOptions(8, 8, 5).padding(2)), small(Conv2dOptions(4, 4, 3).padding(1));
+  big.set_algorithm(ConvAlgo::Im2col);
+  small.set_algorithm(ConvAlgo::Im2col);
+  const Tensor xb = random_tensor({2, 8, 9, 9}, 1), xs = random_tensor({2, 4, 5, 5}, 2);
+  auto step = [&] {
+    big.backward(big.forward(xb));
+    small.backward(small.forward(xs));
+  };
+  step();
+  const std::size_t warm = conv_workspace_arena().capacity();
+  CHECK(warm > 0);
+  step();
+  CHECK(conv_workspace_arena().capacity() == warm);
+}
+
+TEST_CASE("forcing an algorithm on a layer it cannot compute fails at forward", "[conv][picker]") {
+  Conv2d five(Conv2dOptions(32, 32, 5).padding(2));
+  five.set_algorithm(ConvAlgo::Winograd4);
+  CHECK_THROWS_WITH(five.forward(random_tensor({1, 32, 6, 6}, 1)),
+                    Contains("Conv2d: algorithm winograd4 needs a 3x3 stride-1 dilation-1 kernel, "
+                             "got 5x5 stride (1, 1)"));
+
+  Conv2d strided(Conv2dOptions(4, 4, 3).stride(2));
+  strided.set_algorithm(ConvAlgo::Winograd2);
+  CHECK_THROWS_WITH(strided.forward(random_tensor({1, 4, 7, 7}, 1)),
+                    Contains("winograd2 needs a 3x3 stride-1") && Contains("stride (2, 2)"));
+
+  Conv2d dense(Conv2dOptions(8, 8, 3).padding(1));
+  dense.set_algorithm(ConvAlgo::Depthwise);
+  CHECK_THROWS_WITH(dense.forward(random_tensor({1, 8, 5, 5}, 1)),
+                    Contains("depthwise needs a depthwise layer") && Contains("groups 1"));
+  dense.set_algorithm(ConvAlgo::Pointwise);
+  CHECK_THROWS_WITH(dense.forward(random_tensor({1, 8, 5, 5}, 1)),
+                    Contains("pointwise needs a 1x1 kernel") && Contains("got 3x3"));
+  dense.set_algorithm(ConvAlgo::Direct);
+  CHECK_THROWS_WITH(dense.forward(random_tensor({1, 8, 5, 5}, 1)),
+                    Contains("direct needs at most 4 input channels") && Contains("C=8"));
+}
+
+TEST_CASE("algorithm names round-trip and a bad name lists the valid ones", "[conv][picker]") {
+  REQUIRE(all_conv_algos().size() == 8);
+  for (ConvAlgo algo : all_conv_algos()) CHECK(parse_conv_algo(to_string(algo)) == algo);
+  CHECK(to_string(ConvAlgo::Winograd4) == "winograd4");
+  CHECK(parse_conv_algo("im2col") == ConvAlgo::Im2col);
+  CHECK_THROWS_WITH(parse_conv_algo("fast"),
+                    Contains("'fast' is unknown") &&
+                        Contains("auto, naive, im2col, winograd2, winograd4, direct, depthwise, "
+                                 "pointwise"));
+  CHECK_THROWS_AS(parse_conv_algo("Winograd4"), Error);  // names are lower case
+}
