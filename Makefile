@@ -1,7 +1,8 @@
 # convbook — a thin wrapper over CMake. The two commands of the README:
 #   make train    install dependencies, build, train the default model, write its curves
 #   make test     install dependencies, build, run the whole test suite (ctest)
-# Others: make build | docs | chapter CH=01 | exercise CH=00 | fixtures | format | clean
+# Others: make build | docs | chapter CH=01 | exercise CH=00 | bench | bench-compare | fixtures |
+#         format | clean
 
 BUILD       ?= build
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
@@ -9,6 +10,7 @@ MODEL       ?= small_cnn
 EPOCHS      ?= 15
 RUN         ?= runs/$(MODEL)
 TRAIN_ARGS  ?=
+THREADS     ?= 1 2
 CMAKE_FLAGS ?=
 ifdef CI
 CMAKE_FLAGS += -DCONVBOOK_WERROR=ON
@@ -16,7 +18,7 @@ endif
 
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps configure build test train docs chapter exercise fixtures format clean
+.PHONY: all deps configure build test train docs chapter exercise bench bench-compare fixtures format clean
 
 all: build
 
@@ -55,6 +57,17 @@ exercise: deps
 	@cmake -S . -B $(BUILD)-exercises -DCONVBOOK_EXERCISES=stub $(CMAKE_FLAGS) >/dev/null
 	cmake --build $(BUILD)-exercises -j$(JOBS) --target exercise_$(CH)
 	$(BUILD)-exercises/exercise_$(CH)
+
+# Benchmarks are programs, not tests: every convolution algorithm on the CIFAR ResNet shapes
+# (ms and GFLOP/s, forward and forward+backward), then the GEMM.
+bench: build
+	$(BUILD)/convbook bench conv
+	$(BUILD)/convbook bench gemm
+
+# convbook against PyTorch (python3-torch), measured back to back in one run: one table of ratios.
+bench-compare: build
+	@scripts/install-deps.sh --fixtures
+	/usr/bin/python3 tools/bench_compare.py --convbook $(BUILD)/convbook --threads $(THREADS)
 
 # Regenerate the PyTorch fixtures in tests/fixtures (needs python3-torch; the tests do not).
 fixtures:
