@@ -16,6 +16,7 @@
 #include <random>
 
 #include "convbook/error.hpp"
+#include "chapters/01_convolution/timing.hpp"
 
 namespace convbook {
 
@@ -44,20 +45,6 @@ std::string join_names(const std::vector<std::string>& names) {
 // one forward).
 double forward_flops(const ConvGeometry& g) {
   return 2.0 * g.N * g.K * g.P() * g.Q() * (g.C / g.G) * g.R * g.S;
-}
-
-// Best wall time of `repeats` calls of f after one warm-up call, in milliseconds.
-template <typename F>
-double best_ms(int repeats, F&& f) {
-  f();  // warm-up: grows the workspace, faults the pages in, warms the caches
-  double best = std::numeric_limits<double>::infinity();
-  for (int i = 0; i < repeats; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    const auto t1 = std::chrono::steady_clock::now();
-    best = std::min(best, std::chrono::duration<double, std::milli>(t1 - t0).count());
-  }
-  return best;
 }
 
 std::vector<float> random_buffer(std::size_t n, unsigned seed) {

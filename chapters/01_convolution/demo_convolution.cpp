@@ -16,6 +16,7 @@
 #include "convbook/conv/conv2d.hpp"
 #include "convbook/conv/im2col.hpp"
 #include "convbook/random.hpp"
+#include "chapters/01_convolution/timing.hpp"
 
 using namespace convbook;
 
@@ -53,19 +54,6 @@ void worked_example() {
   print_matrix("y = conv2d_forward_naive(x, w)", y_naive.data(), 2, 2);
   print_matrix("y = w (1 x 9) * im2col(x) (9 x 4)", y_im2col.data(), 2, 2);
   std::printf("  e.g. y[0][0] = x[1][1] + 10 * x[2][2] = 5 + 10 * 10 = 105\n\n");
-}
-
-/// Best of `reps` timings of f, in milliseconds, after one warm-up call.
-double best_ms(int reps, const std::function<void()>& f) {
-  f();
-  double best = 1e30;
-  for (int i = 0; i < reps; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    const auto t1 = std::chrono::steady_clock::now();
-    best = std::min(best, std::chrono::duration<double, std::milli>(t1 - t0).count());
-  }
-  return best;
 }
 
 void timing() {

@@ -20,24 +20,11 @@
 #include "convbook/conv/im2col.hpp"
 #include "convbook/conv/pointwise.hpp"
 #include "convbook/random.hpp"
+#include "chapters/01_convolution/timing.hpp"
 
 using namespace convbook;
 
 namespace {
-
-/// Best of `reps` timings of f, in milliseconds, after one warm-up call (which also grows the
-/// workspaces to their final size).
-double best_ms(int reps, const std::function<void()>& f) {
-  f();
-  double best = 1e30;
-  for (int i = 0; i < reps; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    const auto t1 = std::chrono::steady_clock::now();
-    best = std::min(best, std::chrono::duration<double, std::milli>(t1 - t0).count());
-  }
-  return best;
-}
 
 struct Layer {
   const char* name;  // the names `convbook bench conv` uses

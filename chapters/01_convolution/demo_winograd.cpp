@@ -22,6 +22,7 @@
 #include "convbook/conv/im2col.hpp"
 #include "convbook/conv/winograd.hpp"
 #include "convbook/random.hpp"
+#include "chapters/01_convolution/timing.hpp"
 
 using namespace convbook;
 
@@ -102,19 +103,6 @@ void error_table() {
     }
   }
   std::printf("\n");
-}
-
-/// Best of `reps` timings of f, in milliseconds, after one warm-up call.
-double best_ms(int reps, const std::function<void()>& f) {
-  f();
-  double best = 1e30;
-  for (int i = 0; i < reps; ++i) {
-    const auto t0 = std::chrono::steady_clock::now();
-    f();
-    const auto t1 = std::chrono::steady_clock::now();
-    best = std::min(best, std::chrono::duration<double, std::milli>(t1 - t0).count());
-  }
-  return best;
 }
 
 void speed_table() {

@@ -9,21 +9,13 @@
 
 #include "convbook/conv/conv2d.hpp"
 #include "convbook/io/safetensors.hpp"
+#include "support/check.hpp"
 
 using namespace convbook;
 
-namespace {
+using test::scaled_error;
 
-/// max |a - b| / max |b|, the error relative to the reference's scale.
-double scaled_error(const Tensor& a, const Tensor& b) {
-  REQUIRE(a.size() == b.size());
-  double diff = 0, scale = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    diff = std::max(diff, std::abs(double(a.data()[i]) - double(b.data()[i])));
-    scale = std::max(scale, std::abs(double(b.data()[i])));
-  }
-  return diff / std::max(1e-8, scale);
-}
+namespace {
 
 std::size_t meta(const SafetensorsFile& f, const std::string& key) {
   return std::stoul(f.metadata.at(key));

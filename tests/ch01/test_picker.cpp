@@ -19,20 +19,9 @@
 using namespace convbook;
 using Catch::Matchers::Contains;
 using test::random_tensor;
+using test::scaled_error;
 
 namespace {
-
-/// max |a - b| / max |b|: the error relative to the reference's scale.
-template <typename A, typename B>
-double scaled_error(const A& a, const B& b) {
-  double diff = 0, scale = 0;
-  auto ia = a.begin();
-  for (auto ib = b.begin(); ib != b.end(); ++ia, ++ib) {
-    diff = std::max(diff, std::abs(double(*ia) - double(*ib)));
-    scale = std::max(scale, std::abs(double(*ib)));
-  }
-  return diff / std::max(1e-8, scale);
-}
 
 double tolerance(ConvAlgo algo) {
   return algo == ConvAlgo::Winograd2 || algo == ConvAlgo::Winograd4 ? 1e-4 : 1e-5;

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -27,6 +29,27 @@ double rel_error(const A& a, const B& b) {
     worst = std::max(worst, std::abs(x - y) / std::max(1e-8, std::abs(x) + std::abs(y)));
   }
   return worst;
+}
+
+/// max_i |a_i - b_i| / max_i |b_i|: the error relative to the reference b's scale. Suits
+/// comparisons of a fast kernel with the naive one, where elements near zero would make
+/// rel_error meaningless. Sizes must match and NaN counts as an infinite error (a shorter a or
+/// an output left unwritten is a failure, not a pass).
+template <typename A, typename B>
+double scaled_error(const A& a, const B& b) {
+  if (std::size_t(std::distance(a.begin(), a.end())) !=
+      std::size_t(std::distance(b.begin(), b.end()))) {
+    return std::numeric_limits<double>::infinity();
+  }
+  double diff = 0, scale = 0;
+  auto ia = a.begin();
+  for (auto ib = b.begin(); ib != b.end(); ++ia, ++ib) {
+    const double d = std::abs(double(*ia) - double(*ib));
+    if (std::isnan(d)) return std::numeric_limits<double>::infinity();  // an unwritten output
+    diff = std::max(diff, d);
+    scale = std::max(scale, std::abs(double(*ib)));
+  }
+  return diff / std::max(1e-8, scale);
 }
 
 /// A tensor of N(0, 1) values from its own seeded generator.
