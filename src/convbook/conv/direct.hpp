@@ -75,8 +75,10 @@ template <typename T>
 void conv2d_forward_depthwise(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y,
                               std::vector<T>& workspace);
 
-/// @brief Same result as conv2d_backward_naive when depthwise_supports(g); the channels run
-/// in parallel, so each thread owns its channels' dw and db (no reduction across threads).
+/// @brief Same result as conv2d_backward_naive when depthwise_supports(g). At stride 1 the
+/// planes run in parallel and each thread keeps per-channel dw and db sums that are added in
+/// thread order (deterministic for a given thread count); other strides run channels in
+/// parallel, each thread owning its channels' dw and db.
 /// @param g          sizes and options
 /// @param x          the forward input (N, C, H, W)
 /// @param w          the forward weight (C, 1, R, S)

@@ -41,6 +41,7 @@ void im2col(const ConvGeometry& g, const T* x, T* col) {
         T* row = col + std::size_t((c * g.R + r) * g.S + s) * P * Q;
         int q_lo, q_hi;
         inside_range(g.W, g.stride_w, g.pad_w, s * g.dil_w, Q, q_lo, q_hi);
+        const int v0 = s * g.dil_w - g.pad_w;  // column of tap s for q = 0
         for (int p = 0; p < P; ++p) {
           T* out = row + p * Q;
           const int h = p * g.stride_h - g.pad_h + r * g.dil_h;
@@ -48,10 +49,13 @@ void im2col(const ConvGeometry& g, const T* x, T* col) {
             std::fill(out, out + Q, T(0));
             continue;
           }
-          const T* in = x + (std::size_t(c) * g.H + h) * g.W;  // image row h
-          const int v0 = s * g.dil_w - g.pad_w;                // column of tap s for q = 0
+          const T* in = x + (std::size_t(c) * g.H + h) * g.W + v0;  // image row h, from tap s
           std::fill(out, out + q_lo, T(0));
-          for (int q = q_lo; q < q_hi; ++q) out[q] = in[q * g.stride_w + v0];
+          if (g.stride_w == 1) {  // contiguous: one block copy the compiler vectorizes
+            std::copy(in + q_lo, in + q_hi, out + q_lo);
+          } else {
+            for (int q = q_lo; q < q_hi; ++q) out[q] = in[q * g.stride_w];
+          }
           std::fill(out + q_hi, out + Q, T(0));
         }
       }
@@ -73,12 +77,17 @@ void col2im(const ConvGeometry& g, const T* col, T* x) {
         const T* row = col + std::size_t((c * g.R + r) * g.S + s) * P * Q;
         int q_lo, q_hi;
         inside_range(g.W, g.stride_w, g.pad_w, s * g.dil_w, Q, q_lo, q_hi);
+        const int v0 = s * g.dil_w - g.pad_w;
         for (int p = 0; p < P; ++p) {
           const int h = p * g.stride_h - g.pad_h + r * g.dil_h;
           if (h < 0 || h >= g.H) continue;  // taps in the padding have no pixel to go back to
-          T* out = x + (std::size_t(c) * g.H + h) * g.W;
-          const int v0 = s * g.dil_w - g.pad_w;
-          for (int q = q_lo; q < q_hi; ++q) out[q * g.stride_w + v0] += row[p * Q + q];
+          T* out = x + (std::size_t(c) * g.H + h) * g.W + v0;
+          const T* in = row + p * Q;
+          if (g.stride_w == 1) {  // contiguous on both sides: the compiler vectorizes the sum
+            for (int q = q_lo; q < q_hi; ++q) out[q] += in[q];
+          } else {
+            for (int q = q_lo; q < q_hi; ++q) out[q * g.stride_w] += in[q];
+          }
         }
       }
     }

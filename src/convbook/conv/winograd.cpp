@@ -158,6 +158,65 @@ void winograd_output_transform(const T* mm, std::size_t stride, int lanes,
 }
 //! [winograd-transforms]
 
+//! [winograd-adjoint-transforms]
+// The weight gradient runs the forward transforms backwards. A tile's output is
+// Y = A^T (U . V) A with U = G w G^T ('.' element-wise), all linear maps, so the chain rule
+// gives their transposes (adjoints), applied in reverse order:
+//   dM = A dY A^T            (the adjoint of Y = A^T M A)
+//   dU = sum over tiles of dM . V   (per position xi: a GEMM over the tiles)
+//   dw = G^T dU G            (the adjoint of U = G w G^T)
+
+/// dM = A dY A^T for `lanes` m x m tiles dy[.][.][l]; position xi of tile l goes to
+/// dm[xi * stride + l].
+template <int m, typename T>
+void winograd_output_adjoint(const T (&dy)[m][m][kTileLanes], T* dm, std::size_t stride,
+                             int lanes) {
+  using W = WinogradMatrices<m>;
+  constexpr int alpha = m + 2;
+  T ady[alpha][m][kTileLanes];  // A dY: (A)[i][k] = A^T[k][i]
+  for (int i = 0; i < alpha; ++i)
+    for (int j = 0; j < m; ++j) {
+#pragma omp simd
+      for (int l = 0; l < kTileLanes; ++l) {
+        T sum = 0;
+        for (int k = 0; k < m; ++k) sum += T(W::AT[k][i]) * dy[k][j][l];
+        ady[i][j][l] = sum;
+      }
+    }
+  for (int i = 0; i < alpha; ++i)
+    for (int j = 0; j < alpha; ++j) {
+      T sum[kTileLanes];
+#pragma omp simd
+      for (int l = 0; l < kTileLanes; ++l) {
+        sum[l] = 0;
+        for (int k = 0; k < m; ++k) sum[l] += ady[i][k][l] * T(W::AT[k][j]);
+      }
+      std::copy(sum, sum + lanes, dm + (i * alpha + j) * stride);
+    }
+}
+
+/// dw += G^T dU G: the alpha x alpha gradient of one transformed filter, read at
+/// du[xi * stride], back to its 3x3 filter.
+template <int m, typename T>
+void winograd_filter_adjoint(const T* du, std::size_t stride, T* dw) {
+  using W = WinogradMatrices<m>;
+  constexpr int alpha = m + 2;
+  T gdu[3][alpha];  // G^T dU
+  for (int r = 0; r < 3; ++r)
+    for (int j = 0; j < alpha; ++j) {
+      T sum = 0;
+      for (int i = 0; i < alpha; ++i) sum += T(W::G[i][r]) * du[(i * alpha + j) * stride];
+      gdu[r][j] = sum;
+    }
+  for (int r = 0; r < 3; ++r)
+    for (int s = 0; s < 3; ++s) {
+      T sum = 0;
+      for (int j = 0; j < alpha; ++j) sum += gdu[r][j] * T(W::G[j][s]);
+      dw[r * 3 + s] += sum;
+    }
+}
+//! [winograd-adjoint-transforms]
+
 /// How many images share one round of GEMMs: enough tiles for GEMMs of a useful width, few
 /// enough that V and M (alpha^2 (Cg + Kg) scalars per tile) stay near 2^18 scalars (1 MB of floats,
 /// about an L2 cache), at least one image per round.
@@ -188,6 +247,61 @@ void check_winograd(const ConvGeometry& g, int m, const char* who) {
   }
 }
 
+/// Image and tile coordinates of the tiles t0, t0 + 1, ... of a round starting at image n0,
+/// tile t = (n - n0) * tiles + ty * tiles_w + tx: divided once, then counted up (a division
+/// per tile cost as much as gathering its pixels).
+struct TileWalk {
+  int n, ty, tx, tiles_h, tiles_w;
+  TileWalk(int n0, int t0, int tiles_h_, int tiles_w_) : tiles_h(tiles_h_), tiles_w(tiles_w_) {
+    const int tiles = tiles_h * tiles_w;
+    n = n0 + t0 / tiles;
+    ty = (t0 % tiles) / tiles_w;
+    tx = (t0 % tiles) % tiles_w;
+  }
+  void next() {
+    if (++tx == tiles_w) {
+      tx = 0;
+      if (++ty == tiles_h) ty = 0, ++n;
+    }
+  }
+};
+
+/// Step 2 of the forward pass for the images [n0, n0 + cols / tiles) of group grp: the
+/// alpha x alpha input windows every m pixels (overlapping by 2), zeros outside the image,
+/// through B^T d B; position xi of tile t of channel c goes to V[xi][c][t].
+template <int m, typename T>
+void winograd_input_tiles(const ConvGeometry& g, const T* x, int grp, int n0, int cols, T* V,
+                          bool parallel) {
+  constexpr int alpha = m + 2;
+  const int Cg = g.C / g.G;
+  const int tiles_h = (g.P() + m - 1) / m, tiles_w = (g.Q() + m - 1) / m;
+  const int blocks = (cols + kTileLanes - 1) / kTileLanes;
+#pragma omp parallel for collapse(2) schedule(static) if (parallel)
+  for (int c = 0; c < Cg; ++c) {
+    for (int blk = 0; blk < blocks; ++blk) {
+      const int t0 = blk * kTileLanes, lanes = std::min(kTileLanes, cols - t0);
+      T d[alpha][alpha][kTileLanes] = {};  // lanes past the last tile stay 0
+      TileWalk at(n0, t0, tiles_h, tiles_w);
+      for (int l = 0; l < lanes; ++l, at.next()) {
+        const T* xc = x + (std::size_t(at.n) * g.C + grp * Cg + c) * g.H * g.W;
+        const int h0 = at.ty * m - g.pad_h, v0 = at.tx * m - g.pad_w;
+        if (h0 >= 0 && h0 + alpha <= g.H && v0 >= 0 && v0 + alpha <= g.W) {  // inside: no tests
+          const T* src = xc + h0 * g.W + v0;
+          for (int i = 0; i < alpha; ++i)
+            for (int j = 0; j < alpha; ++j) d[i][j][l] = src[i * g.W + j];
+          continue;
+        }
+        for (int i = 0; i < alpha; ++i)
+          for (int j = 0; j < alpha; ++j) {
+            const int h = h0 + i, v = v0 + j;
+            d[i][j][l] = (h >= 0 && h < g.H && v >= 0 && v < g.W) ? xc[h * g.W + v] : T(0);
+          }
+      }
+      winograd_input_transform<m>(d, V + std::size_t(c) * cols + t0, std::size_t(Cg) * cols, lanes);
+    }
+  }
+}
+
 //! [winograd-forward]
 // x: (N, C, H, W)  w: (K, Cg, 3, 3)  b: (K)  y: (N, K, P, Q); the padding may be negative
 // (a crop), which backward-data uses. Scratch: U (alpha^2, K, Cg), then per round of images
@@ -215,30 +329,11 @@ void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bi
     const int cols = std::min(round, g.N - n0) * tiles;  // tiles (GEMM columns) in this round
     // Threads only pay off when there is work to share: a small test layer runs faster alone.
     const bool parallel = std::size_t(positions) * (Cg + Kg) * cols > (std::size_t(1) << 16);
+    const int blocks = (cols + kTileLanes - 1) / kTileLanes;
     for (int grp = 0; grp < g.G; ++grp) {
       // 2. Input tiles: alpha x alpha windows every m pixels (they overlap by 2), zeros
       //    outside the image; V[xi][c][t].
-      const int blocks = (cols + kTileLanes - 1) / kTileLanes;
-#pragma omp parallel for collapse(2) schedule(static) if (parallel)
-      for (int c = 0; c < Cg; ++c) {
-        for (int blk = 0; blk < blocks; ++blk) {
-          const int t0 = blk * kTileLanes, lanes = std::min(kTileLanes, cols - t0);
-          T d[alpha][alpha][kTileLanes] = {};  // lanes past the last tile stay 0
-          for (int l = 0; l < lanes; ++l) {
-            const int t = t0 + l;
-            const int n = n0 + t / tiles, ty = (t % tiles) / tiles_w, tx = (t % tiles) % tiles_w;
-            const T* xc = x + (std::size_t(n) * g.C + grp * Cg + c) * g.H * g.W;
-            const int h0 = ty * m - g.pad_h, v0 = tx * m - g.pad_w;
-            for (int i = 0; i < alpha; ++i)
-              for (int j = 0; j < alpha; ++j) {
-                const int h = h0 + i, v = v0 + j;
-                d[i][j][l] = (h >= 0 && h < g.H && v >= 0 && v < g.W) ? xc[h * g.W + v] : T(0);
-              }
-          }
-          winograd_input_transform<m>(d, V + std::size_t(c) * cols + t0, std::size_t(Cg) * cols,
-                                      lanes);
-        }
-      }
+      winograd_input_tiles<m>(g, x, grp, n0, cols, V, parallel);
       // 3. The element-wise products summed over c: one GEMM per position xi,
       //    M[xi] (Kg x cols) = U[xi] (Kg x Cg) * V[xi] (Cg x cols). The GEMMs are independent, so
       //    they run in parallel (each on one thread: gemm does not nest its own threads).
@@ -256,10 +351,10 @@ void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bi
           winograd_output_transform<m>(M + std::size_t(k) * cols + t0, std::size_t(Kg) * cols,
                                        lanes, out);
           const T b = bias ? bias[grp * Kg + k] : T(0);
-          for (int l = 0; l < lanes; ++l) {
-            const int t = t0 + l;
-            const int n = n0 + t / tiles, ty = (t % tiles) / tiles_w, tx = (t % tiles) % tiles_w;
-            T* yk = y + (std::size_t(n) * g.K + grp * Kg + k) * P * Q;
+          TileWalk at(n0, t0, tiles_h, tiles_w);
+          for (int l = 0; l < lanes; ++l, at.next()) {
+            const int ty = at.ty, tx = at.tx;
+            T* yk = y + (std::size_t(at.n) * g.K + grp * Kg + k) * P * Q;
             for (int i = 0; i < m && ty * m + i < P; ++i)
               for (int j = 0; j < m && tx * m + j < Q; ++j)
                 yk[(ty * m + i) * Q + tx * m + j] = out[i][j][l] + b;
@@ -270,6 +365,63 @@ void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bi
   }
 }
 //! [winograd-forward]
+
+//! [winograd-weight-gradient]
+// dw (K, Cg, 3, 3) += the gradient of the forward's filter transform, through the adjoints
+// above: per round of images and group, V from the same input tiles as the forward, dM from
+// the dy tiles (zero past P, Q: those outputs were cut off), then for each position xi
+// dU[xi] (Kg x Cg) += dM[xi] (Kg x cols) * V[xi]^T (cols x Cg). dU sums over all images and
+// is taken back to 3x3 filters once at the end. Scratch: the forward's U, V, M for dU, V, dM.
+template <int m, typename T>
+void winograd_weight_gradient(const ConvGeometry& g, const T* x, const T* dy, T* dw, T* scratch) {
+  constexpr int alpha = m + 2, positions = alpha * alpha;
+  const int P = g.P(), Q = g.Q(), Cg = g.C / g.G, Kg = g.K / g.G;
+  if (P <= 0 || Q <= 0 || g.N <= 0) return;
+  const int tiles_h = (P + m - 1) / m, tiles_w = (Q + m - 1) / m, tiles = tiles_h * tiles_w;
+  const int round = images_per_round(g, m);
+  const std::size_t KC = std::size_t(g.K) * Cg;
+  T* dU = scratch;  // dU[xi][k][c], as U in the forward
+  T* V = dU + positions * KC;
+  T* dM = V + std::size_t(positions) * Cg * round * tiles;
+  std::fill(dU, dU + positions * KC, T(0));
+
+  for (int n0 = 0; n0 < g.N; n0 += round) {
+    const int cols = std::min(round, g.N - n0) * tiles;
+    const bool parallel = std::size_t(positions) * (Cg + Kg) * cols > (std::size_t(1) << 16);
+    const int blocks = (cols + kTileLanes - 1) / kTileLanes;
+    for (int grp = 0; grp < g.G; ++grp) {
+      winograd_input_tiles<m>(g, x, grp, n0, cols, V, parallel);
+      // dM[xi][k][t] = A dY A^T of tile t of output channel k
+#pragma omp parallel for collapse(2) schedule(static) if (parallel)
+      for (int k = 0; k < Kg; ++k) {
+        for (int blk = 0; blk < blocks; ++blk) {
+          const int t0 = blk * kTileLanes, lanes = std::min(kTileLanes, cols - t0);
+          T d[m][m][kTileLanes] = {};  // outside the output and past the last tile: 0
+          TileWalk at(n0, t0, tiles_h, tiles_w);
+          for (int l = 0; l < lanes; ++l, at.next()) {
+            const int ty = at.ty, tx = at.tx;
+            const T* dyk = dy + (std::size_t(at.n) * g.K + grp * Kg + k) * P * Q;
+            for (int i = 0; i < m && ty * m + i < P; ++i)
+              for (int j = 0; j < m && tx * m + j < Q; ++j)
+                d[i][j][l] = dyk[(ty * m + i) * Q + tx * m + j];
+          }
+          winograd_output_adjoint<m>(d, dM + std::size_t(k) * cols + t0, std::size_t(Kg) * cols,
+                                     lanes);
+        }
+      }
+      // One GEMM per position, each adding to its own dU[xi]: the order of the sums does not
+      // depend on the threads.
+#pragma omp parallel for schedule(dynamic) if (parallel)
+      for (int xi = 0; xi < positions; ++xi) {
+        gemm(false, true, Kg, Cg, cols, T(1), dM + std::size_t(xi) * Kg * cols, cols,
+             V + std::size_t(xi) * Cg * cols, cols, T(1), dU + xi * KC + std::size_t(grp) * Kg * Cg,
+             Cg);
+      }
+    }
+  }
+  for (std::size_t kc = 0; kc < KC; ++kc) winograd_filter_adjoint<m>(dU + kc, KC, dw + kc * 9);
+}
+//! [winograd-weight-gradient]
 
 std::size_t winograd_scratch_size(const ConvGeometry& g, int m) {
   const std::size_t positions = std::size_t(m + 2) * (m + 2);
@@ -305,6 +457,11 @@ void conv2d_forward_winograd(const ConvGeometry& g, int m, const T* x, const T* 
   winograd_conv(g, m, x, w, bias, y, reserve(workspace, winograd_scratch_size(g, m)));
 }
 
+/// Fewest channels per group, in and out, for which the Winograd weight gradient is used (see
+/// conv2d_backward_winograd); 16 is the smallest measured count where it beat im2col, 8 was not
+/// measured.
+constexpr int kWinogradWeightMinChannels = 16;
+
 //! [winograd-backward]
 // dx[n, c, h, v] = sum over k, r, s of w[k, c, r, s] * dy[n, k, h + pad - r, v + pad - s]:
 // a convolution of dy with w turned by 180 degrees (r -> 2 - r, s -> 2 - s) and its channels
@@ -338,8 +495,38 @@ void conv2d_backward_winograd(const ConvGeometry& g, int m, const T* x, const T*
       std::fill(dx, dx + std::size_t(g.N) * g.C * g.H * g.W, T(0));
     }
   }
-  // Weight and bias: the im2col path (dw += dy * col^T, db += sum of dy).
-  if (dw || db) conv2d_backward_im2col(g, x, w, dy, static_cast<T*>(nullptr), dw, db, workspace);
+  // Weight: the adjoint Winograd transforms (winograd_weight_gradient) when the groups have
+  // channels enough for its GEMMs to outweigh its transforms; otherwise the im2col path.
+  // Measured fwd+bwd with winograd4, `convbook bench conv --threads 1`, ms, im2col dw -> this:
+  // 16 channels per group (3x3_16-16_32x32) 57.1 -> 49.4, 32 channels 33.0 -> 24.5, 64 channels
+  // 24.8 -> 18.5; but 4 channels (3x3g32_128-128_16x16) 124 -> 130 and 1 channel
+  // (dw3x3_128_8x8) 65 -> 81: with Cg x Kg GEMM outputs of 16 or 1, the transforms dominate.
+  if (dw && std::min(Cg, Kg) < kWinogradWeightMinChannels) {
+    conv2d_backward_im2col(g, x, w, dy, static_cast<T*>(nullptr), dw, static_cast<T*>(nullptr),
+                           workspace);
+  } else if (dw) {
+    T* scratch = reserve(workspace, winograd_scratch_size(g, m));
+    if (m == 2)
+      winograd_weight_gradient<2>(g, x, dy, dw, scratch);
+    else
+      winograd_weight_gradient<4>(g, x, dy, dw, scratch);
+  }
+  // Bias: db[k] += the sum of dy over images and pixels, lanes of a vector summed per plane.
+  if (db) {
+    const std::size_t PQ = std::size_t(g.P()) * g.Q();
+#pragma omp parallel for schedule(static) if (std::size_t(g.N) * g.K * PQ > (std::size_t(1) << 16))
+    for (int k = 0; k < g.K; ++k) {
+      T sum = 0;
+      for (int n = 0; n < g.N; ++n) {
+        const T* plane = dy + (std::size_t(n) * g.K + k) * PQ;
+        T part = 0;
+#pragma omp simd reduction(+ : part)
+        for (std::size_t i = 0; i < PQ; ++i) part += plane[i];
+        sum += part;
+      }
+      db[k] += sum;
+    }
+  }
 }
 //! [winograd-backward]
 

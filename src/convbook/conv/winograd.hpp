@@ -49,8 +49,10 @@ void conv2d_forward_winograd(const ConvGeometry& g, int m, const T* x, const T* 
 ///
 /// dx is itself a Winograd convolution: dy (N, K, P, Q) convolved with the kernel rotated by
 /// 180 degrees and its in/out channels swapped, padding 2 - pad (a "full" convolution; a
-/// negative padding crops). dw and db go through conv2d_backward_im2col (dx = nullptr): a
-/// Winograd weight gradient is not implemented.
+/// negative padding crops). dw is a Winograd product too, dw = G^T [sum over tiles of
+/// (A dY A^T) * V] G with V the forward's input transform, when both channel counts per group
+/// are at least 16; below that it goes through conv2d_backward_im2col (dx = nullptr), which
+/// measured faster there. db is a plain sum.
 /// @param g          sizes and options (must satisfy winograd_supports)
 /// @param m          output tile side of the dx convolution: 2 or 4
 /// @param x          the forward input (N, C, H, W)
