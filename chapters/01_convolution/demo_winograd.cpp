@@ -152,7 +152,7 @@ void speed_table() {
                   fwd, flops / fwd * 1e-6, both, 3 * flops / both * 1e-6);
     }
   }
-  std::printf("\nwinograd2/4 fwd+bwd: dx by Winograd, dw and db by im2col (see winograd.hpp).\n");
+  std::printf("\nwinograd2/4 fwd+bwd: dx and dw by Winograd (dw only with >= 16 channels per group in and out, as here), db a sum (see winograd.hpp).\n");
 }
 
 }  // namespace
