@@ -10,6 +10,7 @@
 #include "convbook/conv/conv2d.hpp"
 #include "convbook/conv/conv_naive.hpp"
 #include "convbook/conv/im2col.hpp"
+#include "convbook/gemm/gemm.hpp"
 #include "convbook/random.hpp"
 #include "exercise.hpp"
 
@@ -143,5 +144,48 @@ TEST_CASE("01.4 winograd_f2x3_1d equals the direct 3-tap filter", "[exercise]") 
     const double y1 = double(d[1]) * g[0] + double(d[2]) * g[1] + double(d[3]) * g[2];
     CHECK(std::abs(w[0] - y0) < 1e-5 * (1 + std::abs(y0)));
     CHECK(std::abs(w[1] - y1) < 1e-5 * (1 + std::abs(y1)));
+  }
+}
+
+TEST_CASE("01.5 pack_a_sliver lays op(A) out for the microkernel", "[exercise]") {
+  // A 7 x 11 op(A) (odd on purpose), stored both ways with padded leading dimensions, filled
+  // with distinct values so that any misplaced element is seen.
+  const int M = 7, K = 11, mr = 4;
+  std::vector<float> a_mk(std::size_t(M) * 13), a_km(std::size_t(K) * 9);  // lda 13 and 9
+  for (int i = 0; i < M; ++i) {
+    for (int k = 0; k < K; ++k) {
+      const float v = float(100 * i + k);
+      a_mk[std::size_t(i) * 13 + k] = v;
+      a_km[std::size_t(k) * 9 + i] = v;
+    }
+  }
+  for (bool trans : {false, true}) {
+    for (int i0 : {0, 4, 6}) {  // 6: only one real row, three rows of zeros
+      INFO("trans_a " << trans << " i0 " << i0);
+      const int p0 = 3, kc = 5;
+      const auto packed = ex01::pack_a_sliver(trans, trans ? a_km : a_mk, trans ? 9 : 13, M, i0,
+                                              p0, kc, mr);
+      REQUIRE(packed.size() == std::size_t(kc * mr));
+      for (int p = 0; p < kc; ++p) {
+        for (int r = 0; r < mr; ++r) {
+          const float expected = i0 + r < M ? float(100 * (i0 + r) + p0 + p) : 0.0f;
+          CHECK(packed[std::size_t(p) * mr + r] == expected);
+        }
+      }
+    }
+  }
+  // What packing is for: a microkernel that walks the sliver p by p computes the block
+  // C[i0:i0+mr, j] = sum_p op(A)[i0+r, p] B[p, j]. Compare with gemm_naive on the whole product.
+  Rng rng(5);
+  std::vector<float> B(std::size_t(K) * 3), C(std::size_t(M) * 3);
+  for (auto& v : B) v = float(rng.normal());
+  gemm_naive<float>(false, false, M, 3, K, 1.0f, a_mk.data(), 13, B.data(), 3, 0.0f, C.data(), 3);
+  const auto packed = ex01::pack_a_sliver(false, a_mk, 13, M, 4, 0, K, mr);
+  for (int r = 0; r < M - 4; ++r) {
+    for (int j = 0; j < 3; ++j) {
+      double sum = 0;
+      for (int p = 0; p < K; ++p) sum += double(packed[std::size_t(p) * mr + r]) * B[std::size_t(p) * 3 + j];
+      CHECK(std::abs(sum - C[std::size_t(4 + r) * 3 + j]) < 1e-3 * (1 + std::abs(sum)));
+    }
   }
 }

@@ -26,4 +26,9 @@ std::array<float, 2> winograd_f2x3_1d(const std::array<float, 4>& /*d*/,
   throw convbook::Error("exercise 01.4 (winograd_f2x3_1d): not implemented yet");
 }
 
+std::vector<float> pack_a_sliver(bool /*trans_a*/, const std::vector<float>& /*A*/, int /*lda*/,
+                                 int /*M*/, int /*i0*/, int /*p0*/, int /*kc*/, int /*mr*/) {
+  throw convbook::Error("exercise 01.5 (pack_a_sliver): not implemented yet");
+}
+
 }  // namespace convbook::ex01

@@ -48,4 +48,19 @@ std::vector<float> conv2d_backward_weight(const ConvGeometry& g, const std::vect
 /// @return y0 = d0 g0 + d1 g1 + d2 g2 and y1 = d1 g0 + d2 g1 + d3 g2
 std::array<float, 2> winograd_f2x3_1d(const std::array<float, 4>& d, const std::array<float, 3>& g);
 
+/// @brief Exercise 01.5: pack one sliver of op(A) for a GEMM microkernel, as gemm_packed does.
+/// @param trans_a  false: A is stored M x K (row-major, leading dimension lda); true: A is
+///                 stored K x M and op(A) = A^T
+/// @param A        the stored matrix
+/// @param lda      its leading dimension (elements between consecutive stored rows)
+/// @param M        rows of op(A)
+/// @param i0       first row of op(A) in the sliver
+/// @param p0       first depth (column of op(A)) in the sliver
+/// @param kc       number of depths
+/// @param mr       rows per sliver (the microkernel's MR)
+/// @return kc * mr values: element (i0 + r, p0 + p) of op(A) at index p * mr + r, so that the
+///   microkernel reads mr consecutive values per step of p; rows past M are zeros
+std::vector<float> pack_a_sliver(bool trans_a, const std::vector<float>& A, int lda, int M, int i0,
+                                 int p0, int kc, int mr);
+
 }  // namespace convbook::ex01

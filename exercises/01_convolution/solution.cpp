@@ -1,6 +1,8 @@
 // Chapter 01 exercises: the book's answers. Try exercise.cpp first.
 #include "exercise.hpp"
 
+#include <algorithm>
+
 namespace convbook::ex01 {
 
 //! [ex-output-size]
@@ -79,5 +81,22 @@ std::array<float, 2> winograd_f2x3_1d(const std::array<float, 4>& d, const std::
   return {m1 + m2 + m3, m2 - m3 - m4};  // A^T
 }
 //! [ex-winograd-f2x3]
+
+//! [ex-pack-a]
+std::vector<float> pack_a_sliver(bool trans_a, const std::vector<float>& A, int lda, int M, int i0,
+                                 int p0, int kc, int mr) {
+  std::vector<float> packed(std::size_t(kc) * mr, 0.0f);  // rows past M stay zero
+  const int rows = std::min(mr, M - i0);
+  for (int p = 0; p < kc; ++p) {
+    for (int r = 0; r < rows; ++r) {
+      // op(A)(i, k) is A[i][k] when stored M x K, A[k][i] when stored K x M
+      const int i = i0 + r, k = p0 + p;
+      packed[std::size_t(p) * mr + r] =
+          trans_a ? A[std::size_t(k) * lda + i] : A[std::size_t(i) * lda + k];
+    }
+  }
+  return packed;
+}
+//! [ex-pack-a]
 
 }  // namespace convbook::ex01
