@@ -192,9 +192,10 @@ TEST_CASE("Winograd reuses its workspace and leaves no stale values", "[conv][wi
 TEST_CASE("Winograd equals naive on a layer split into several rounds of images, in parallel",
           "[conv][winograd]") {
   // The configurations above fit in one round of images and run on one thread. Here the
-  // tiles of 6 images (F(4, 3): 36 positions x (32 + 32) channels x 25 tiles per image) exceed
-  // the round's budget, so the weight gradient adds several rounds into the same sums, and the
-  // transforms and GEMMs have enough work to run in parallel.
-  const ConvGeometry g = geometry(6, 32, 32, 20, 20, 1, 1, 1);
+  // tiles of 10 images (F(4, 3): 36 positions x (32 + 32) channels x 25 tiles per image, a
+  // round holds 4) are enough work for every thread; with 1 or 2 threads each thread's share
+  // (10 or 5 images) takes more than one round, so each thread's weight gradient adds several
+  // rounds into its sums before the threads' sums are added together.
+  const ConvGeometry g = geometry(10, 32, 32, 20, 20, 1, 1, 1);
   for (int m : {2, 4}) check_winograd_matches_naive(g, m, true, 77 + m);
 }

@@ -8,6 +8,8 @@
 /// transformed tile.
 #include "convbook/conv/winograd.hpp"
 
+#include <omp.h>
+
 #include <algorithm>
 #include <string>
 
@@ -217,16 +219,30 @@ void winograd_filter_adjoint(const T* du, std::size_t stride, T* dw) {
 }
 //! [winograd-adjoint-transforms]
 
+/// Threads for one call. Each thread takes its own contiguous share of the images through all
+/// the steps (input tiles, GEMMs, output tiles) with its own V and M: no barrier between the
+/// steps, and each thread's V and M stay in its own L2. Threads only pay off when there is work
+/// to share: a small test layer runs faster alone.
+int winograd_threads(const ConvGeometry& g, int m) {
+  const int alpha = m + 2;
+  const std::size_t tiles = std::size_t((g.P() + m - 1) / m) * ((g.Q() + m - 1) / m);
+  const std::size_t work = std::size_t(alpha) * alpha * std::size_t(g.C / g.G + g.K / g.G) *
+                           tiles * std::size_t(std::max(1, g.N));
+  if (work <= (std::size_t(1) << 16)) return 1;
+  return std::max(1, std::min(omp_get_max_threads(), g.N));
+}
+
 /// How many images share one round of GEMMs: enough tiles for GEMMs of a useful width, few
 /// enough that V and M (alpha^2 (Cg + Kg) scalars per tile) stay near 2^18 scalars (1 MB of floats,
-/// about an L2 cache), at least one image per round.
-int images_per_round(const ConvGeometry& g, int m) {
+/// about an L2 cache), at least one image per round, at most one thread's share of the images.
+int images_per_round(const ConvGeometry& g, int m, int threads) {
   const int alpha = m + 2;
   const int tiles = ((g.P() + m - 1) / m) * ((g.Q() + m - 1) / m);
   const std::size_t per_image =
       std::size_t(alpha) * alpha * std::size_t(g.C / g.G + g.K / g.G) * std::max(1, tiles);
   const std::size_t budget = std::size_t(1) << 18;
-  return int(std::clamp<std::size_t>(budget / per_image, 1, std::size_t(std::max(1, g.N))));
+  const int share = (std::max(1, g.N) + threads - 1) / threads;
+  return int(std::clamp<std::size_t>(budget / per_image, 1, std::size_t(share)));
 }
 
 template <typename T>
@@ -270,13 +286,11 @@ struct TileWalk {
 /// alpha x alpha input windows every m pixels (overlapping by 2), zeros outside the image,
 /// through B^T d B; position xi of tile t of channel c goes to V[xi][c][t].
 template <int m, typename T>
-void winograd_input_tiles(const ConvGeometry& g, const T* x, int grp, int n0, int cols, T* V,
-                          bool parallel) {
+void winograd_input_tiles(const ConvGeometry& g, const T* x, int grp, int n0, int cols, T* V) {
   constexpr int alpha = m + 2;
   const int Cg = g.C / g.G;
   const int tiles_h = (g.P() + m - 1) / m, tiles_w = (g.Q() + m - 1) / m;
   const int blocks = (cols + kTileLanes - 1) / kTileLanes;
-#pragma omp parallel for collapse(2) schedule(static) if (parallel)
   for (int c = 0; c < Cg; ++c) {
     for (int blk = 0; blk < blocks; ++blk) {
       const int t0 = blk * kTileLanes, lanes = std::min(kTileLanes, cols - t0);
@@ -304,8 +318,10 @@ void winograd_input_tiles(const ConvGeometry& g, const T* x, int grp, int n0, in
 
 //! [winograd-forward]
 // x: (N, C, H, W)  w: (K, Cg, 3, 3)  b: (K)  y: (N, K, P, Q); the padding may be negative
-// (a crop), which backward-data uses. Scratch: U (alpha^2, K, Cg), then per round of images
-// V (alpha^2, Cg, cols) and M (alpha^2, Kg, cols), cols = tiles in the round.
+// (a crop), which backward-data uses. Scratch: U (alpha^2, K, Cg), then per thread
+// V (alpha^2, Cg, cols) and M (alpha^2, Kg, cols), cols = tiles in a round of its images.
+// One parallel region: the filters are shared out, then each thread takes a contiguous share
+// of the images in rounds, with its own V and M, and runs its GEMMs on itself.
 template <int m, typename T>
 void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y,
                       T* scratch) {
@@ -313,51 +329,57 @@ void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bi
   const int P = g.P(), Q = g.Q(), Cg = g.C / g.G, Kg = g.K / g.G;
   if (P <= 0 || Q <= 0 || g.N <= 0) return;
   const int tiles_h = (P + m - 1) / m, tiles_w = (Q + m - 1) / m, tiles = tiles_h * tiles_w;
-  const int round = images_per_round(g, m);
+  const int threads = winograd_threads(g, m);
+  const int round = images_per_round(g, m, threads);
   const std::size_t KC = std::size_t(g.K) * Cg;
+  const std::size_t V_size = std::size_t(positions) * Cg * round * tiles;
+  const std::size_t per_thread = std::size_t(positions) * (Cg + Kg) * round * tiles;
   T* U = scratch;
-  T* V = U + positions * KC;
-  T* M = V + std::size_t(positions) * Cg * round * tiles;
 
-  // 1. Filters, all groups at once: U[xi][k][c], so group grp's (Kg x Cg) block starts at
-  //    U + xi*K*Cg + grp*Kg*Cg with leading dimension Cg.
-#pragma omp parallel for schedule(static) if (KC * positions > (std::size_t(1) << 14))
-  for (std::ptrdiff_t kc = 0; kc < std::ptrdiff_t(KC); ++kc)
-    winograd_filter_transform<m>(w + kc * 9, U + kc, KC);
+#pragma omp parallel num_threads(threads)
+  {
+    // 1. Filters, all groups at once: U[xi][k][c], so group grp's (Kg x Cg) block starts at
+    //    U + xi*K*Cg + grp*Kg*Cg with leading dimension Cg. (The loop ends with a barrier.)
+#pragma omp for schedule(static)
+    for (std::ptrdiff_t kc = 0; kc < std::ptrdiff_t(KC); ++kc)
+      winograd_filter_transform<m>(w + kc * 9, U + kc, KC);
 
-  for (int n0 = 0; n0 < g.N; n0 += round) {
-    const int cols = std::min(round, g.N - n0) * tiles;  // tiles (GEMM columns) in this round
-    // Threads only pay off when there is work to share: a small test layer runs faster alone.
-    const bool parallel = std::size_t(positions) * (Cg + Kg) * cols > (std::size_t(1) << 16);
-    const int blocks = (cols + kTileLanes - 1) / kTileLanes;
-    for (int grp = 0; grp < g.G; ++grp) {
-      // 2. Input tiles: alpha x alpha windows every m pixels (they overlap by 2), zeros
-      //    outside the image; V[xi][c][t].
-      winograd_input_tiles<m>(g, x, grp, n0, cols, V, parallel);
-      // 3. The element-wise products summed over c: one GEMM per position xi,
-      //    M[xi] (Kg x cols) = U[xi] (Kg x Cg) * V[xi] (Cg x cols). The GEMMs are independent, so
-      //    they run in parallel (each on one thread: gemm does not nest its own threads).
-#pragma omp parallel for schedule(dynamic) if (parallel)
-      for (int xi = 0; xi < positions; ++xi) {
-        gemm(false, false, Kg, cols, Cg, T(1), U + xi * KC + std::size_t(grp) * Kg * Cg, Cg,
-             V + std::size_t(xi) * Cg * cols, cols, T(0), M + std::size_t(xi) * Kg * cols, cols);
-      }
-      // 4. Output tiles Y = A^T M A (+ bias), the last row and column of tiles cut at P, Q.
-#pragma omp parallel for collapse(2) schedule(static) if (parallel)
-      for (int k = 0; k < Kg; ++k) {
-        for (int blk = 0; blk < blocks; ++blk) {
-          const int t0 = blk * kTileLanes, lanes = std::min(kTileLanes, cols - t0);
-          T out[m][m][kTileLanes];
-          winograd_output_transform<m>(M + std::size_t(k) * cols + t0, std::size_t(Kg) * cols,
-                                       lanes, out);
-          const T b = bias ? bias[grp * Kg + k] : T(0);
-          TileWalk at(n0, t0, tiles_h, tiles_w);
-          for (int l = 0; l < lanes; ++l, at.next()) {
-            const int ty = at.ty, tx = at.tx;
-            T* yk = y + (std::size_t(at.n) * g.K + grp * Kg + k) * P * Q;
-            for (int i = 0; i < m && ty * m + i < P; ++i)
-              for (int j = 0; j < m && tx * m + j < Q; ++j)
-                yk[(ty * m + i) * Q + tx * m + j] = out[i][j][l] + b;
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    T* V = U + positions * KC + std::size_t(t) * per_thread;
+    T* M = V + V_size;
+    const int n_begin = int(std::ptrdiff_t(g.N) * t / nt);
+    const int n_end = int(std::ptrdiff_t(g.N) * (t + 1) / nt);
+    for (int n0 = n_begin; n0 < n_end; n0 += round) {
+      const int cols = std::min(round, n_end - n0) * tiles;  // tiles (GEMM columns) in the round
+      const int blocks = (cols + kTileLanes - 1) / kTileLanes;
+      for (int grp = 0; grp < g.G; ++grp) {
+        // 2. Input tiles: alpha x alpha windows every m pixels (they overlap by 2), zeros
+        //    outside the image; V[xi][c][t].
+        winograd_input_tiles<m>(g, x, grp, n0, cols, V);
+        // 3. The element-wise products summed over c: one GEMM per position xi,
+        //    M[xi] (Kg x cols) = U[xi] (Kg x Cg) * V[xi] (Cg x cols), on this thread (gemm
+        //    called inside a parallel region does not start threads of its own).
+        for (int xi = 0; xi < positions; ++xi) {
+          gemm(false, false, Kg, cols, Cg, T(1), U + xi * KC + std::size_t(grp) * Kg * Cg, Cg,
+               V + std::size_t(xi) * Cg * cols, cols, T(0), M + std::size_t(xi) * Kg * cols,
+               cols);
+        }
+        // 4. Output tiles Y = A^T M A (+ bias), the last row and column of tiles cut at P, Q.
+        for (int k = 0; k < Kg; ++k) {
+          for (int blk = 0; blk < blocks; ++blk) {
+            const int t0 = blk * kTileLanes, lanes = std::min(kTileLanes, cols - t0);
+            T out[m][m][kTileLanes];
+            winograd_output_transform<m>(M + std::size_t(k) * cols + t0, std::size_t(Kg) * cols,
+                                         lanes, out);
+            const T b = bias ? bias[grp * Kg + k] : T(0);
+            TileWalk at(n0, t0, tiles_h, tiles_w);
+            for (int l = 0; l < lanes; ++l, at.next()) {
+              const int ty = at.ty, tx = at.tx;
+              T* yk = y + (std::size_t(at.n) * g.K + grp * Kg + k) * P * Q;
+              for (int i = 0; i < m && ty * m + i < P; ++i)
+                for (int j = 0; j < m && tx * m + j < Q; ++j)
+                  yk[(ty * m + i) * Q + tx * m + j] = out[i][j][l] + b;
+            }
           }
         }
       }
@@ -370,64 +392,84 @@ void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bi
 // dw (K, Cg, 3, 3) += the gradient of the forward's filter transform, through the adjoints
 // above: per round of images and group, V from the same input tiles as the forward, dM from
 // the dy tiles (zero past P, Q: those outputs were cut off), then for each position xi
-// dU[xi] (Kg x Cg) += dM[xi] (Kg x cols) * V[xi]^T (cols x Cg). dU sums over all images and
-// is taken back to 3x3 filters once at the end. Scratch: the forward's U, V, M for dU, V, dM.
+// dU[xi] (Kg x Cg) += dM[xi] (Kg x cols) * V[xi]^T (cols x Cg). As in the forward, each thread
+// takes a contiguous share of the images with its own V, dM and dU; after one barrier the dU of
+// the threads are summed in thread order (the same result for the same thread count) and taken
+// back to 3x3 filters. Scratch: one dU (alpha^2, K, Cg) per thread, then the forward's V and M
+// per thread for V and dM.
 template <int m, typename T>
 void winograd_weight_gradient(const ConvGeometry& g, const T* x, const T* dy, T* dw, T* scratch) {
   constexpr int alpha = m + 2, positions = alpha * alpha;
   const int P = g.P(), Q = g.Q(), Cg = g.C / g.G, Kg = g.K / g.G;
   if (P <= 0 || Q <= 0 || g.N <= 0) return;
   const int tiles_h = (P + m - 1) / m, tiles_w = (Q + m - 1) / m, tiles = tiles_h * tiles_w;
-  const int round = images_per_round(g, m);
-  const std::size_t KC = std::size_t(g.K) * Cg;
-  T* dU = scratch;  // dU[xi][k][c], as U in the forward
-  T* V = dU + positions * KC;
-  T* dM = V + std::size_t(positions) * Cg * round * tiles;
-  std::fill(dU, dU + positions * KC, T(0));
+  const int threads = winograd_threads(g, m);
+  const int round = images_per_round(g, m, threads);
+  const std::size_t KC = std::size_t(g.K) * Cg, dU_size = positions * KC;
+  const std::size_t V_size = std::size_t(positions) * Cg * round * tiles;
+  const std::size_t per_thread = std::size_t(positions) * (Cg + Kg) * round * tiles;
 
-  for (int n0 = 0; n0 < g.N; n0 += round) {
-    const int cols = std::min(round, g.N - n0) * tiles;
-    const bool parallel = std::size_t(positions) * (Cg + Kg) * cols > (std::size_t(1) << 16);
-    const int blocks = (cols + kTileLanes - 1) / kTileLanes;
-    for (int grp = 0; grp < g.G; ++grp) {
-      winograd_input_tiles<m>(g, x, grp, n0, cols, V, parallel);
-      // dM[xi][k][t] = A dY A^T of tile t of output channel k
-#pragma omp parallel for collapse(2) schedule(static) if (parallel)
-      for (int k = 0; k < Kg; ++k) {
-        for (int blk = 0; blk < blocks; ++blk) {
-          const int t0 = blk * kTileLanes, lanes = std::min(kTileLanes, cols - t0);
-          T d[m][m][kTileLanes] = {};  // outside the output and past the last tile: 0
-          TileWalk at(n0, t0, tiles_h, tiles_w);
-          for (int l = 0; l < lanes; ++l, at.next()) {
-            const int ty = at.ty, tx = at.tx;
-            const T* dyk = dy + (std::size_t(at.n) * g.K + grp * Kg + k) * P * Q;
-            for (int i = 0; i < m && ty * m + i < P; ++i)
-              for (int j = 0; j < m && tx * m + j < Q; ++j)
-                d[i][j][l] = dyk[(ty * m + i) * Q + tx * m + j];
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    T* dU = scratch + std::size_t(t) * dU_size;  // dU[xi][k][c], as U in the forward
+    T* V = scratch + std::size_t(threads) * dU_size + std::size_t(t) * per_thread;
+    T* dM = V + V_size;
+    std::fill(dU, dU + dU_size, T(0));
+    const int n_begin = int(std::ptrdiff_t(g.N) * t / nt);
+    const int n_end = int(std::ptrdiff_t(g.N) * (t + 1) / nt);
+    for (int n0 = n_begin; n0 < n_end; n0 += round) {
+      const int cols = std::min(round, n_end - n0) * tiles;
+      const int blocks = (cols + kTileLanes - 1) / kTileLanes;
+      for (int grp = 0; grp < g.G; ++grp) {
+        winograd_input_tiles<m>(g, x, grp, n0, cols, V);
+        // dM[xi][k][t] = A dY A^T of tile t of output channel k
+        for (int k = 0; k < Kg; ++k) {
+          for (int blk = 0; blk < blocks; ++blk) {
+            const int t0 = blk * kTileLanes, lanes = std::min(kTileLanes, cols - t0);
+            T d[m][m][kTileLanes] = {};  // outside the output and past the last tile: 0
+            TileWalk at(n0, t0, tiles_h, tiles_w);
+            for (int l = 0; l < lanes; ++l, at.next()) {
+              const int ty = at.ty, tx = at.tx;
+              const T* dyk = dy + (std::size_t(at.n) * g.K + grp * Kg + k) * P * Q;
+              for (int i = 0; i < m && ty * m + i < P; ++i)
+                for (int j = 0; j < m && tx * m + j < Q; ++j)
+                  d[i][j][l] = dyk[(ty * m + i) * Q + tx * m + j];
+            }
+            winograd_output_adjoint<m>(d, dM + std::size_t(k) * cols + t0,
+                                       std::size_t(Kg) * cols, lanes);
           }
-          winograd_output_adjoint<m>(d, dM + std::size_t(k) * cols + t0, std::size_t(Kg) * cols,
-                                     lanes);
+        }
+        // One GEMM per position, each adding to this thread's dU[xi].
+        for (int xi = 0; xi < positions; ++xi) {
+          gemm(false, true, Kg, Cg, cols, T(1), dM + std::size_t(xi) * Kg * cols, cols,
+               V + std::size_t(xi) * Cg * cols, cols, T(1),
+               dU + xi * KC + std::size_t(grp) * Kg * Cg, Cg);
         }
       }
-      // One GEMM per position, each adding to its own dU[xi]: the order of the sums does not
-      // depend on the threads.
-#pragma omp parallel for schedule(dynamic) if (parallel)
-      for (int xi = 0; xi < positions; ++xi) {
-        gemm(false, true, Kg, Cg, cols, T(1), dM + std::size_t(xi) * Kg * cols, cols,
-             V + std::size_t(xi) * Cg * cols, cols, T(1), dU + xi * KC + std::size_t(grp) * Kg * Cg,
-             Cg);
-      }
+    }
+#pragma omp barrier
+    // The threads' dU summed into thread 0's, in thread order, then G^T dU G per filter.
+#pragma omp for schedule(static)
+    for (std::ptrdiff_t kc = 0; kc < std::ptrdiff_t(KC); ++kc) {
+      for (int s = 1; s < nt; ++s)
+        for (int xi = 0; xi < positions; ++xi)
+          scratch[xi * KC + kc] += scratch[std::size_t(s) * dU_size + xi * KC + kc];
+      winograd_filter_adjoint<m>(scratch + kc, KC, dw + kc * 9);
     }
   }
-  for (std::size_t kc = 0; kc < KC; ++kc) winograd_filter_adjoint<m>(dU + kc, KC, dw + kc * 9);
 }
 //! [winograd-weight-gradient]
 
+/// Scalars the forward and the weight gradient use: one U (or dU) and one V and M per thread
+/// (the forward shares one U and leaves the others unused).
 std::size_t winograd_scratch_size(const ConvGeometry& g, int m) {
   const std::size_t positions = std::size_t(m + 2) * (m + 2);
   const std::size_t tiles = std::size_t((g.P() + m - 1) / m) * ((g.Q() + m - 1) / m);
   const std::size_t Cg = g.C / g.G, Kg = g.K / g.G;
-  return positions * (std::size_t(g.K) * Cg + (Cg + Kg) * images_per_round(g, m) * tiles);
+  const int threads = winograd_threads(g, m);
+  return positions * std::size_t(threads) *
+         (std::size_t(g.K) * Cg + (Cg + Kg) * images_per_round(g, m, threads) * tiles);
 }
 
 template <typename T>
