@@ -23,6 +23,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "convbook/error.hpp"
+#include "convbook/conv/workspace.hpp"
 
 namespace convbook {
 
@@ -281,12 +282,6 @@ void require_depthwise(const ConvGeometry& g, const char* who) {
   }
 }
 
-template <typename T>
-T* reserve(std::vector<T>& workspace, std::size_t n) {
-  if (workspace.size() < n) workspace.resize(n);  // grows to the largest layer, then stays
-  return workspace.data();
-}
-
 // ---- small input channel counts (the stem): images in parallel ----
 
 /// Threads worth starting: at most one per unit of parallel work (`units`: images, planes or
@@ -497,7 +492,7 @@ void conv2d_forward_direct(const ConvGeometry& g, const T* x, const T* w, const 
   const int Cg = g.C / g.G, Kg = g.K / g.G, CRS = Cg * g.R * g.S;
   const std::size_t HW = std::size_t(g.H) * g.W, PQ = std::size_t(g.P()) * g.Q();
   const std::size_t per_thread = direct_per_thread<T>(g);
-  T* scratch = reserve(workspace, direct_threads(g) * per_thread);
+  T* scratch = reserve_workspace(workspace, direct_threads(g) * per_thread);
 #pragma omp parallel for schedule(dynamic) num_threads(direct_threads(g))
   for (int n = 0; n < g.N; ++n) {
     T* xp = scratch + omp_get_thread_num() * per_thread;
@@ -534,7 +529,7 @@ void conv2d_backward_direct(const ConvGeometry& g, const T* x, const T* w, const
   const std::size_t dy_plane = dy_plane_size<T>(g, L);
   const std::size_t partials = 2 * packed + kBlock * dy_plane;
   const int threads = direct_threads(g);
-  T* scratch = reserve(workspace, threads * per_thread);
+  T* scratch = reserve_workspace(workspace, threads * per_thread);
 #pragma omp parallel num_threads(threads)
   {
     T* xp = scratch + omp_get_thread_num() * per_thread;
@@ -608,7 +603,7 @@ void backward_depthwise_flat(const ConvGeometry& g, const T* x, const T* w, cons
   const std::size_t per_thread = flat_per_thread<T>(g);
   const int planes = g.N * g.C, threads = threads_for(g, planes);
   const std::size_t sums_per_channel = std::size_t(RS + 1) * lanes;
-  T* scratch = reserve(workspace, threads * per_thread);
+  T* scratch = reserve_workspace(workspace, threads * per_thread);
 #pragma omp parallel num_threads(threads)
   {
     T* xp = scratch + omp_get_thread_num() * per_thread;
@@ -682,7 +677,7 @@ void conv2d_forward_depthwise(const ConvGeometry& g, const T* x, const T* w, con
     const FlatPlane F = flat_layout<T>(g);
     const std::size_t per_thread = flat_per_thread<T>(g);
     const int threads = threads_for(g, planes);
-    T* scratch = reserve(workspace, threads * per_thread);
+    T* scratch = reserve_workspace(workspace, threads * per_thread);
 #pragma omp parallel num_threads(threads)
     {
       T* xp = scratch + omp_get_thread_num() * per_thread;
@@ -702,7 +697,7 @@ void conv2d_forward_depthwise(const ConvGeometry& g, const T* x, const T* w, con
   }
   const PackedPlane L = packed_layout<T>(g);
   const std::size_t per_thread = depthwise_per_thread<T>(g);
-  T* scratch = reserve(workspace, threads_for(g, planes) * per_thread);
+  T* scratch = reserve_workspace(workspace, threads_for(g, planes) * per_thread);
 #pragma omp parallel for schedule(static) num_threads(threads_for(g, planes))
   for (int i = 0; i < planes; ++i) {
     const int c = i % g.C;
@@ -730,7 +725,7 @@ void conv2d_backward_depthwise(const ConvGeometry& g, const T* x, const T* w, co
   const PackedPlane L = packed_layout<T>(g);
   const std::size_t per_thread = depthwise_per_thread<T>(g);
   const int threads = threads_for(g, g.C);
-  T* scratch = reserve(workspace, threads * per_thread);
+  T* scratch = reserve_workspace(workspace, threads * per_thread);
 #pragma omp parallel for schedule(static) num_threads(threads)
   for (int c = 0; c < g.C; ++c) {
     T* xp = scratch + omp_get_thread_num() * per_thread;

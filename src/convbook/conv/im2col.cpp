@@ -11,6 +11,7 @@
 #include <algorithm>
 
 #include "convbook/gemm/gemm.hpp"
+#include "convbook/conv/workspace.hpp"
 
 namespace convbook {
 
@@ -110,12 +111,6 @@ std::size_t per_thread_size(const ConvGeometry& g) {
   return 2 * CRS * std::size_t(g.P()) * g.Q() + std::size_t(g.K) * CRS + std::size_t(g.K);
 }
 
-template <typename T>
-T* reserve(std::vector<T>& workspace, std::size_t n) {
-  if (workspace.size() < n) workspace.resize(n);  // grows to the largest layer, then stays
-  return workspace.data();
-}
-
 }  // namespace
 
 std::size_t conv2d_im2col_workspace_size(const ConvGeometry& g) {
@@ -131,7 +126,7 @@ template <typename T>
 void conv2d_forward_im2col(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y,
                            std::vector<T>& workspace) {
   const int PQ = g.P() * g.Q(), Cg = g.C / g.G, Kg = g.K / g.G, CRS = Cg * g.R * g.S;
-  T* scratch = reserve(workspace, conv2d_im2col_workspace_size(g));
+  T* scratch = reserve_workspace(workspace, conv2d_im2col_workspace_size(g));
 #pragma omp parallel for schedule(dynamic) num_threads(conv_threads(g))
   for (int n = 0; n < g.N; ++n) {
     T* col = scratch + omp_get_thread_num() * per_thread_size(g);
@@ -164,7 +159,7 @@ void conv2d_backward_im2col(const ConvGeometry& g, const T* x, const T* w, const
                             T* dw, T* db, std::vector<T>& workspace) {
   const int PQ = g.P() * g.Q(), Cg = g.C / g.G, Kg = g.K / g.G, CRS = Cg * g.R * g.S;
   const int threads = conv_threads(g);
-  T* scratch = reserve(workspace, conv2d_im2col_workspace_size(g));
+  T* scratch = reserve_workspace(workspace, conv2d_im2col_workspace_size(g));
   const std::size_t col_size = std::size_t(CRS) * PQ, dw_size = std::size_t(g.K) * CRS;
 #pragma omp parallel num_threads(threads)
   {

@@ -13,6 +13,7 @@
 
 #include "convbook/error.hpp"
 #include "convbook/gemm/gemm.hpp"
+#include "convbook/conv/workspace.hpp"
 
 namespace convbook {
 
@@ -47,12 +48,6 @@ void require_pointwise(const ConvGeometry& g, const char* who) {
                 " with padding (" + std::to_string(g.pad_h) + ", " + std::to_string(g.pad_w) +
                 "); expected a 1x1 kernel with padding (0, 0)");
   }
-}
-
-template <typename T>
-T* reserve(std::vector<T>& workspace, std::size_t n) {
-  if (workspace.size() < n) workspace.resize(n);  // grows to the largest layer, then stays
-  return workspace.data();
 }
 
 //! [pointwise-subsample]
@@ -101,7 +96,7 @@ void conv2d_forward_pointwise(const ConvGeometry& g, const T* x, const T* w, con
   require_pointwise(g, "conv2d_forward_pointwise");
   const int PQ = g.P() * g.Q(), Cg = g.C / g.G, Kg = g.K / g.G;
   const std::size_t HW = std::size_t(g.H) * g.W;
-  T* scratch = reserve(workspace, conv2d_pointwise_workspace_size(g));
+  T* scratch = reserve_workspace(workspace, conv2d_pointwise_workspace_size(g));
 #pragma omp parallel for schedule(dynamic) num_threads(conv_threads(g))
   for (int n = 0; n < g.N; ++n) {
     T* xs = scratch + omp_get_thread_num() * per_thread_size(g);
@@ -138,7 +133,7 @@ void conv2d_backward_pointwise(const ConvGeometry& g, const T* x, const T* w, co
   const int PQ = g.P() * g.Q(), Cg = g.C / g.G, Kg = g.K / g.G;
   const std::size_t HW = std::size_t(g.H) * g.W;
   const int threads = conv_threads(g);
-  T* scratch = reserve(workspace, conv2d_pointwise_workspace_size(g));
+  T* scratch = reserve_workspace(workspace, conv2d_pointwise_workspace_size(g));
   const std::size_t cols_size = strided(g) ? std::size_t(Cg) * PQ : 0;
   const std::size_t dw_size = std::size_t(g.K) * Cg;
 #pragma omp parallel num_threads(threads)

@@ -16,6 +16,7 @@
 #include "convbook/conv/im2col.hpp"
 #include "convbook/error.hpp"
 #include "convbook/gemm/gemm.hpp"
+#include "convbook/conv/workspace.hpp"
 
 namespace convbook {
 
@@ -243,12 +244,6 @@ int images_per_round(const ConvGeometry& g, int m, int threads) {
   const std::size_t budget = std::size_t(1) << 18;
   const int share = (std::max(1, g.N) + threads - 1) / threads;
   return int(std::clamp<std::size_t>(budget / per_image, 1, std::size_t(share)));
-}
-
-template <typename T>
-T* reserve(std::vector<T>& workspace, std::size_t n) {
-  if (workspace.size() < n) workspace.resize(n);  // grows to the largest layer, then stays
-  return workspace.data();
 }
 
 void check_winograd(const ConvGeometry& g, int m, const char* who) {
@@ -496,7 +491,7 @@ template <typename T>
 void conv2d_forward_winograd(const ConvGeometry& g, int m, const T* x, const T* w, const T* bias,
                              T* y, std::vector<T>& workspace) {
   check_winograd(g, m, "conv2d_forward_winograd");
-  winograd_conv(g, m, x, w, bias, y, reserve(workspace, winograd_scratch_size(g, m)));
+  winograd_conv(g, m, x, w, bias, y, reserve_workspace(workspace, winograd_scratch_size(g, m)));
 }
 
 /// Fewest channels per group, in and out, for which the Winograd weight gradient is used (see
@@ -523,7 +518,7 @@ void conv2d_backward_winograd(const ConvGeometry& g, int m, const T* x, const T*
     gt.pad_h = 2 - g.pad_h;
     gt.pad_w = 2 - g.pad_w;
     const std::size_t w_size = std::size_t(g.C) * Kg * 9;
-    T* w_rot = reserve(workspace, w_size + winograd_scratch_size(gt, m));
+    T* w_rot = reserve_workspace(workspace, w_size + winograd_scratch_size(gt, m));
     // w_rot: (C, Kg, 3, 3), w_rot[grp*Cg + c][k][r][s] = w[grp*Kg + k][c][2 - r][2 - s]
     for (int grp = 0; grp < g.G; ++grp)
       for (int c = 0; c < Cg; ++c)
@@ -547,7 +542,7 @@ void conv2d_backward_winograd(const ConvGeometry& g, int m, const T* x, const T*
     conv2d_backward_im2col(g, x, w, dy, static_cast<T*>(nullptr), dw, static_cast<T*>(nullptr),
                            workspace);
   } else if (dw) {
-    T* scratch = reserve(workspace, winograd_scratch_size(g, m));
+    T* scratch = reserve_workspace(workspace, winograd_scratch_size(g, m));
     if (m == 2)
       winograd_weight_gradient<2>(g, x, dy, dw, scratch);
     else
