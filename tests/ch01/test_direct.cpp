@@ -29,43 +29,6 @@ constexpr double kTolerance = 1e-5;
 
 }  // namespace
 
-TEST_CASE("pointwise (1x1 as GEMM) equals naive", "[conv][pointwise]") {
-  const std::vector<Pair> one = {{1, 1}}, no_pad = {{0, 0}};
-  // Dilation does not matter for a single tap; it is accepted and must change nothing.
-  CHECK(check_grid(Kernel::Pointwise, 5, 7, 1, one, no_pad, kDilations) == 80);
-  CHECK(check_grid(Kernel::Pointwise, 6, 9, 3, one, no_pad, {{1, 1}}) == 40);  // groups
-  CHECK(check_grid(Kernel::Pointwise, 4, 4, 4, one, no_pad, {{1, 1}}) == 40);  // depthwise 1x1
-}
-
-TEST_CASE("direct (few input channels per group) equals naive", "[conv][direct]") {
-  const std::vector<Pair> kernels = {{3, 3}, {2, 3}, {1, 1}};
-  // RGB stem; 11 output channels: a block of 8 computed together, then 3 one by one
-  CHECK(check_grid(Kernel::Direct, 3, 11, 1, kernels, kPads, kDilations) == 860);
-  CHECK(check_grid(Kernel::Direct, 4, 18, 2, {{3, 3}}, kPads, {{2, 1}, {1, 2}}) == 260);  // 8+1
-  CHECK(check_grid(Kernel::Direct, 8, 2, 2, {{5, 5}}, {{2, 2}}, {{1, 1}}) == 40);         // Cg = 4
-}
-
-TEST_CASE("depthwise equals naive", "[conv][depthwise]") {
-  const std::vector<Pair> kernels = {{3, 3}, {5, 3}, {1, 1}};
-  CHECK(check_grid(Kernel::Depthwise, 5, 5, 5, kernels, kPads, kDilations) == 790);
-  CHECK(check_grid(Kernel::Depthwise, 1, 1, 1, {{3, 3}}, kPads, {{1, 2}}) == 130);  // one channel
-}
-
-TEST_CASE("direct and depthwise equal naive on layers large enough to run in parallel",
-          "[conv][direct][depthwise]") {
-  // The grids above are small enough that the kernels run them on one thread (starting a team
-  // costs more than the work); these layers have enough work for every thread.
-  std::vector<T> ws;
-  for (const Pair& stride : {Pair{1, 1}, Pair{2, 2}}) {
-    INFO("stride " << stride.first);
-    const Pair one = {1, 1};
-    check_matches_naive(Kernel::Direct, geometry(4, 3, 16, 1, {20, 37}, {3, 3}, stride, one, one),
-                        true, ws);
-    check_matches_naive(Kernel::Depthwise,
-                        geometry(6, 32, 32, 32, {20, 37}, {3, 3}, stride, one, one), true, ws);
-  }
-}
-
 TEST_CASE("the special kernels refuse the layers they cannot compute", "[conv]") {
   const Pair one = {1, 1}, none = {0, 0};
   // pointwise: a 1x1 kernel without padding only
