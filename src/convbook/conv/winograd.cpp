@@ -110,29 +110,39 @@ void store_lanes(const T (&sum)[kTileLanes], int lanes, T* dst) {
 }
 
 /// V = B^T d B for `lanes` alpha x alpha input tiles d[.][.][l]; position xi of tile l goes to
-/// v[xi * stride + l].
+/// v[xi * stride + l]. The loops over the matrix are unrolled (`GCC unroll`), so every
+/// coefficient is a constant the compiler sees and the terms with a zero coefficient are skipped:
+/// B^T of F(4x4, 3x3) has 22 non-zero entries of 36. The output transform and the adjoints below
+/// are unrolled the same way.
 template <int m, typename T>
 void winograd_input_transform(const T (&d)[m + 2][m + 2][kTileLanes], T* v, std::size_t stride,
                               int lanes) {
   using W = WinogradMatrices<m>;
   constexpr int alpha = m + 2;
   T bd[alpha][alpha][kTileLanes];  // B^T d
+#pragma GCC unroll 8
   for (int i = 0; i < alpha; ++i)
+#pragma GCC unroll 8
     for (int j = 0; j < alpha; ++j) {
+      T sum[kTileLanes] = {};
+#pragma GCC unroll 8
+      for (int k = 0; k < alpha; ++k) {
+        if (W::BT[i][k] == 0) continue;
 #pragma omp simd
-      for (int l = 0; l < kTileLanes; ++l) {
-        T sum = 0;
-        for (int k = 0; k < alpha; ++k) sum += T(W::BT[i][k]) * d[k][j][l];
-        bd[i][j][l] = sum;
+        for (int l = 0; l < kTileLanes; ++l) sum[l] += T(W::BT[i][k]) * d[k][j][l];
       }
+      std::copy(sum, sum + kTileLanes, bd[i][j]);
     }
+#pragma GCC unroll 8
   for (int i = 0; i < alpha; ++i)
+#pragma GCC unroll 8
     for (int j = 0; j < alpha; ++j) {
-      T sum[kTileLanes];
+      T sum[kTileLanes] = {};
+#pragma GCC unroll 8
+      for (int k = 0; k < alpha; ++k) {
+        if (W::BT[j][k] == 0) continue;
 #pragma omp simd
-      for (int l = 0; l < kTileLanes; ++l) {
-        sum[l] = 0;
-        for (int k = 0; k < alpha; ++k) sum[l] += bd[i][k][l] * T(W::BT[j][k]);
+        for (int l = 0; l < kTileLanes; ++l) sum[l] += bd[i][k][l] * T(W::BT[j][k]);
       }
       store_lanes(sum, lanes, v + (i * alpha + j) * stride);
     }
@@ -156,23 +166,31 @@ void winograd_output_transform(const T* mm, std::size_t stride, int lanes,
     }
   }
   T am[m][alpha][kTileLanes];  // A^T M
+#pragma GCC unroll 8
   for (int i = 0; i < m; ++i)
+#pragma GCC unroll 8
     for (int j = 0; j < alpha; ++j) {
+      T sum[kTileLanes] = {};
+#pragma GCC unroll 8
+      for (int k = 0; k < alpha; ++k) {
+        if (W::AT[i][k] == 0) continue;
 #pragma omp simd
-      for (int l = 0; l < kTileLanes; ++l) {
-        T sum = 0;
-        for (int k = 0; k < alpha; ++k) sum += T(W::AT[i][k]) * mt[k][j][l];
-        am[i][j][l] = sum;
+        for (int l = 0; l < kTileLanes; ++l) sum[l] += T(W::AT[i][k]) * mt[k][j][l];
       }
+      std::copy(sum, sum + kTileLanes, am[i][j]);
     }
+#pragma GCC unroll 8
   for (int i = 0; i < m; ++i)
+#pragma GCC unroll 8
     for (int j = 0; j < m; ++j) {
+      T sum[kTileLanes] = {};
+#pragma GCC unroll 8
+      for (int k = 0; k < alpha; ++k) {
+        if (W::AT[j][k] == 0) continue;
 #pragma omp simd
-      for (int l = 0; l < kTileLanes; ++l) {
-        T sum = 0;
-        for (int k = 0; k < alpha; ++k) sum += am[i][k][l] * T(W::AT[j][k]);
-        out[i][j][l] = sum;
+        for (int l = 0; l < kTileLanes; ++l) sum[l] += am[i][k][l] * T(W::AT[j][k]);
       }
+      std::copy(sum, sum + kTileLanes, out[i][j]);
     }
 }
 //! [winograd-transforms]
@@ -193,22 +211,29 @@ void winograd_output_adjoint(const T (&dy)[m][m][kTileLanes], T* dm, std::size_t
   using W = WinogradMatrices<m>;
   constexpr int alpha = m + 2;
   T ady[alpha][m][kTileLanes];  // A dY: (A)[i][k] = A^T[k][i]
+#pragma GCC unroll 8
   for (int i = 0; i < alpha; ++i)
+#pragma GCC unroll 8
     for (int j = 0; j < m; ++j) {
+      T sum[kTileLanes] = {};
+#pragma GCC unroll 8
+      for (int k = 0; k < m; ++k) {
+        if (W::AT[k][i] == 0) continue;
 #pragma omp simd
-      for (int l = 0; l < kTileLanes; ++l) {
-        T sum = 0;
-        for (int k = 0; k < m; ++k) sum += T(W::AT[k][i]) * dy[k][j][l];
-        ady[i][j][l] = sum;
+        for (int l = 0; l < kTileLanes; ++l) sum[l] += T(W::AT[k][i]) * dy[k][j][l];
       }
+      std::copy(sum, sum + kTileLanes, ady[i][j]);
     }
+#pragma GCC unroll 8
   for (int i = 0; i < alpha; ++i)
+#pragma GCC unroll 8
     for (int j = 0; j < alpha; ++j) {
-      T sum[kTileLanes];
+      T sum[kTileLanes] = {};
+#pragma GCC unroll 8
+      for (int k = 0; k < m; ++k) {
+        if (W::AT[k][j] == 0) continue;
 #pragma omp simd
-      for (int l = 0; l < kTileLanes; ++l) {
-        sum[l] = 0;
-        for (int k = 0; k < m; ++k) sum[l] += ady[i][k][l] * T(W::AT[k][j]);
+        for (int l = 0; l < kTileLanes; ++l) sum[l] += ady[i][k][l] * T(W::AT[k][j]);
       }
       store_lanes(sum, lanes, dm + (i * alpha + j) * stride);
     }
