@@ -429,14 +429,18 @@ void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bi
     for (std::ptrdiff_t kc = 0; kc < std::ptrdiff_t(KC); ++kc)
       winograd_filter_transform<m>(w + kc * 9, U + kc, KC);
 
-    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int t = omp_get_thread_num();
     T* V = U + positions * KC + std::size_t(t) * per_thread;
     T* M = V + V_size;
     T* planes = M + M_size;
-    const int n_begin = int(std::ptrdiff_t(g.N) * t / nt);
-    const int n_end = int(std::ptrdiff_t(g.N) * (t + 1) / nt);
-    for (int n0 = n_begin; n0 < n_end; n0 += round) {
-      const int cols = std::min(round, n_end - n0) * tiles;  // tiles (GEMM columns) in the round
+    // Rounds are handed out one at a time to whichever thread is free: a thread that the OS
+    // slows down computes fewer of them instead of holding up the others at the end. Each
+    // output is computed by one thread, so the result does not depend on the schedule.
+    const int rounds = (g.N + round - 1) / round;
+#pragma omp for schedule(dynamic, 1) nowait
+    for (int rd = 0; rd < rounds; ++rd) {
+      const int n0 = rd * round;
+      const int cols = std::min(round, g.N - n0) * tiles;  // tiles (GEMM columns) in the round
       const int blocks = (cols + kTileLanes - 1) / kTileLanes;
       for (int grp = 0; grp < g.G; ++grp) {
         // 2. Input tiles: alpha x alpha windows every m pixels (they overlap by 2), zeros
