@@ -261,9 +261,9 @@ void winograd_filter_adjoint(const T* du, std::size_t stride, T* dw) {
 }
 //! [winograd-adjoint-transforms]
 
-/// Threads for one call. Each thread takes its own contiguous share of the images through all
-/// the steps (input tiles, GEMMs, output tiles) with its own V and M: no barrier between the
-/// steps, and each thread's V and M stay in its own L2. Threads only pay off when there is work
+/// Threads for one call. Each thread takes whole rounds of images through all the steps (input
+/// tiles, GEMMs, output tiles) with its own V and M: no barrier between the steps, and each
+/// thread's V and M stay in its own L2. Threads only pay off when there is work
 /// to share: a small test layer runs faster alone.
 int winograd_threads(const ConvGeometry& g, int m) {
   const int alpha = m + 2;
@@ -403,9 +403,9 @@ void winograd_input_tiles(const ConvGeometry& g, const T* x, int grp, int n0, in
 //! [winograd-forward]
 // x: (N, C, H, W)  w: (K, Cg, 3, 3)  b: (K)  y: (N, K, P, Q); the padding may be negative
 // (a crop), which backward-data uses. Scratch: U (alpha^2, K, Cg), then per thread
-// V (alpha^2, Cg, cols) and M (alpha^2, Kg, cols), cols = tiles in a round of its images.
-// One parallel region: the filters are shared out, then each thread takes a contiguous share
-// of the images in rounds, with its own V and M, and runs its GEMMs on itself.
+// V (alpha^2, Cg, cols), M (alpha^2, Kg, cols) and padded planes, cols = tiles in a round of
+// images. One parallel region: the filters are shared out, then the threads take rounds of
+// images one at a time, each with its own V and M, and run their GEMMs on themselves.
 template <int m, typename T>
 void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y,
                       T* scratch) {
