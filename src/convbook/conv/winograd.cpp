@@ -274,17 +274,21 @@ int winograd_threads(const ConvGeometry& g, int m) {
   return std::max(1, std::min(omp_get_max_threads(), g.N));
 }
 
-/// How many images share one round of GEMMs: enough tiles for GEMMs of a useful width, few
-/// enough that V and M (alpha^2 (Cg + Kg) scalars per tile) stay near 2^18 scalars (1 MB of floats,
-/// about an L2 cache), at least one image per round, at most one thread's share of the images.
+/// How many images share one round of GEMMs: few enough that V and M (alpha^2 (Cg + Kg)
+/// scalars per tile) stay near 2^18 scalars (1 MB of floats, about an L2 cache), but at least
+/// enough for 128 tiles, the GEMMs' columns: on 8x8 images (4 tiles of F(4x4, 3x3)) the cache
+/// rule alone gives 56-column GEMMs, and 112 columns were measured 1.1-1.2x faster despite
+/// spilling from L2 (64 -> 64 channels, `convbook bench conv --shape 3x3_64-64_8x8`). At least
+/// one image, at most one thread's share of the images.
 int images_per_round(const ConvGeometry& g, int m, int threads) {
   const int alpha = m + 2;
-  const int tiles = ((g.P() + m - 1) / m) * ((g.Q() + m - 1) / m);
+  const int tiles = std::max(1, ((g.P() + m - 1) / m) * ((g.Q() + m - 1) / m));
   const std::size_t per_image =
-      std::size_t(alpha) * alpha * std::size_t(g.C / g.G + g.K / g.G) * std::max(1, tiles);
-  const std::size_t budget = std::size_t(1) << 18;
+      std::size_t(alpha) * alpha * std::size_t(g.C / g.G + g.K / g.G) * tiles;
+  const std::size_t budget = std::size_t(1) << 18, min_columns = 128;
+  const std::size_t images = std::max(budget / per_image, (min_columns + tiles - 1) / tiles);
   const int share = (std::max(1, g.N) + threads - 1) / threads;
-  return int(std::clamp<std::size_t>(budget / per_image, 1, std::size_t(share)));
+  return int(std::clamp<std::size_t>(images, 1, std::size_t(share)));
 }
 
 void check_winograd(const ConvGeometry& g, int m, const char* who) {
