@@ -183,42 +183,63 @@ struct ColRow {
     r = 0;
     ++c;
   }
-  template <typename T>
-  const T* tap(const PaddedWalk& walk, const T* padded) const {
-    return padded + c * walk.plane + r * walk.tap_row_step + phase * walk.phase_width + index;
+  std::size_t offset(const PaddedWalk& walk) const {
+    return c * walk.plane + r * walk.tap_row_step + phase * walk.phase_width + index;
   }
 };
 
-// Copies a run of a row of col along one output row, n contiguous pixels, to out[0, n): a
-// cache line (64 bytes) at a time, a size the compiler knows, so each line is one vector load
-// and store rather than a call to memcpy.
+// Rows of col are handled this many at a time: their offsets in the padded image are listed
+// first (the counting in ColRow), then the copies run over the list in a tight loop.
+constexpr int kRowsAtATime = 256;
+
+// Lists the offsets of rows row0, row0+1, ..., row0+rows-1 of col (rows <= kRowsAtATime).
+inline void list_row_offsets(const ConvGeometry& g, const PaddedWalk& walk, int row0, int rows,
+                             std::size_t* offsets) {
+  ColRow row(g, walk, row0);
+  for (int i = 0; i < rows; ++i, row.next(g, walk)) offsets[i] = row.offset(walk);
+}
+
+// Copies one run of n contiguous pixels for each listed row of col: from in + offsets[i] to
+// out + i * out_step. A run of exactly one cache line (16 floats: Q = 16, the CIFAR layers at
+// 16 x 16) gets a copy whose size the compiler knows, one vector load and store per row;
+// memcpy with a size known only at run time would be a call per row, more than the copy.
 template <typename T>
-inline void copy_run(const T* in, int n, T* out) {
+inline void copy_runs(const T* in, const std::size_t* offsets, int rows, int n, T* out,
+                      int out_step) {
   constexpr int kLine = 64 / sizeof(T);
-  int i = 0;
-  for (; i + kLine <= n; i += kLine) std::memcpy(out + i, in + i, sizeof(T) * kLine);
-  for (; i < n; ++i) out[i] = in[i];
+  if (n == kLine) {
+    for (int i = 0; i < rows; ++i) std::memcpy(out + std::size_t(i) * out_step, in + offsets[i], 64);
+    return;
+  }
+  for (int i = 0; i < rows; ++i) {
+    const T* from = in + offsets[i];
+    T* to = out + std::size_t(i) * out_step;
+    for (int k = 0; k < n; ++k) to[k] = from[k];
+  }
 }
 
 }  // namespace
 
 // B = col (Cg*R*S x P*Q). The sliver's nr output positions j0, j0+1, ... fall into a few runs
 // along output rows (two for nr = 32 and Q = 16); for every row of col a run is one piece of a
-// padded image row, contiguous. Runs outside, rows inside: the run's place in the
-// image is worked out once for all kc rows.
+// padded image row, contiguous. Runs outside, rows inside: the run's place in the image is
+// worked out once for all the rows.
 template <typename T>
 void Im2colPacker<T>::pack(int p0, int kc, int j0, int nr, T* Bp) const {
   const PaddedWalk walk(g_);
   const int cols = std::min(nr, g_.P() * walk.Q - j0);
-  int p = j0 / walk.Q, q = j0 % walk.Q;
-  for (int done = 0; done < cols; ++p, q = 0) {
-    const int n = std::min(walk.Q - q, cols - done);
-    const std::size_t offset = p * walk.output_row_step + q;
-    ColRow row(g_, walk, p0);
-    for (int i = 0; i < kc; ++i, row.next(g_, walk)) {
-      copy_run(row.tap(walk, padded_) + offset, n, Bp + std::size_t(i) * nr + done);
+  std::size_t offsets[kRowsAtATime];
+  for (int i0 = 0; i0 < kc; i0 += kRowsAtATime) {
+    const int rows = std::min(kRowsAtATime, kc - i0);
+    list_row_offsets(g_, walk, p0 + i0, rows, offsets);
+    T* out = Bp + std::size_t(i0) * nr;
+    int p = j0 / walk.Q, q = j0 % walk.Q;
+    for (int done = 0; done < cols; ++p, q = 0) {
+      const int n = std::min(walk.Q - q, cols - done);
+      const T* in = padded_ + p * walk.output_row_step + q;
+      copy_runs(in, offsets, rows, n, out + done, nr);
+      done += n;
     }
-    done += n;
   }
   if (cols < nr) {  // the last sliver of the image: zeros past P*Q
     for (int i = 0; i < kc; ++i) std::fill(Bp + std::size_t(i) * nr + cols, Bp + (i + 1) * nr, T(0));
@@ -226,20 +247,24 @@ void Im2colPacker<T>::pack(int p0, int kc, int j0, int nr, T* Bp) const {
 }
 
 // B = col^T (P*Q x Cg*R*S). Column c of the sliver is row j0 + c of col from output position
-// p0 on, kc entries in runs along output rows, written down the sliver with stride nr.
+// p0 on, kc entries in runs along output rows. The nr rows of col are read side by side, so
+// that each row of the sliver is written contiguously (the reads gather from nr places).
 template <typename T>
 void Im2colTransposedPacker<T>::pack(int p0, int kc, int j0, int nr, T* Bp) const {
   const PaddedWalk walk(g_);
   const int cols = std::min(nr, g_.C / g_.G * g_.R * g_.S - j0);
-  ColRow row(g_, walk, j0);
-  for (int c = 0; c < cols; ++c, row.next(g_, walk)) {
-    const T* tap = row.tap(walk, padded_);
+  std::size_t offsets[kRowsAtATime];
+  for (int c0 = 0; c0 < cols; c0 += kRowsAtATime) {
+    const int rows = std::min(kRowsAtATime, cols - c0);
+    list_row_offsets(g_, walk, j0 + c0, rows, offsets);
     int p = p0 / walk.Q, q = p0 % walk.Q;
     for (int done = 0; done < kc; ++p, q = 0) {
       const int n = std::min(walk.Q - q, kc - done);
-      const T* in = tap + p * walk.output_row_step + q;
-      T* out = Bp + std::size_t(done) * nr + c;
-      for (int i = 0; i < n; ++i) out[std::size_t(i) * nr] = in[i];
+      const T* in = padded_ + p * walk.output_row_step + q;
+      T* out = Bp + std::size_t(done) * nr + c0;
+      for (int i = 0; i < n; ++i) {
+        for (int c = 0; c < rows; ++c) out[std::size_t(i) * nr + c] = in[offsets[c] + i];
+      }
       done += n;
     }
   }
