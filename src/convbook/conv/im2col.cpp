@@ -111,19 +111,20 @@ void pad_image(const ConvGeometry& g, const T* x, T* padded) {
   const int Cg = g.C / g.G, Hp = g.H + 2 * g.pad_h, Wp = g.W + 2 * g.pad_w, sw = g.stride_w;
   const int phase_width = (Wp + sw - 1) / sw, row_width = sw * phase_width;
   std::fill(padded, padded + padded_image_size(g), T(0));
-  for (int c = 0; c < Cg; ++c) {
-    for (int h = 0; h < g.H; ++h) {
-      T* row = padded + (std::size_t(c) * Hp + g.pad_h + h) * row_width;
-      const T* in = x + (std::size_t(c) * g.H + h) * g.W;
-      if (sw == 1) {
-        std::copy(in, in + g.W, row + g.pad_w);
-        continue;
-      }
-      for (int phase = 0; phase < sw; ++phase) {  // padded columns v = phase, phase + sw, ...
-        T* out = row + phase * phase_width;
-        for (int v = phase; v < Wp; v += sw, ++out) {
-          const int w = v - g.pad_w;
-          if (w >= 0 && w < g.W) *out = in[w];
+  for (int phase = 0; phase < sw; ++phase) {
+    // Pixel i of this phase is padded column v = phase + i*sw, image column v - pad_w: the
+    // pixels [lo, hi) are inside the image, the others stay zero.
+    const int first = g.pad_w - phase, last = g.pad_w + g.W - 1 - phase;
+    const int lo = first <= 0 ? 0 : (first + sw - 1) / sw;
+    const int hi = last < 0 ? 0 : std::min(phase_width, last / sw + 1);
+    for (int c = 0; c < Cg; ++c) {
+      for (int h = 0; h < g.H; ++h) {
+        T* out = padded + (std::size_t(c) * Hp + g.pad_h + h) * row_width + phase * phase_width;
+        const T* in = x + (std::size_t(c) * g.H + h) * g.W + phase - g.pad_w;
+        if (sw == 1) {
+          std::copy(in + lo, in + hi, out + lo);
+        } else {
+          for (int i = lo; i < hi; ++i) out[i] = in[i * sw];
         }
       }
     }
@@ -304,14 +305,25 @@ ConvGeometry dx_geometry(const ConvGeometry& g) {
 }
 
 /// Scalars of one thread's scratch: the padded group of the image, then for the data gradient
-/// either the padded group of dy (stride 1) or dcol (Cg*R*S x P*Q, for col2im), then private
-/// dw (K x Cg*R*S) and db (K) partial sums, added up in thread order at the end
-/// (deterministic).
+/// either the padded group of dy (stride 1) or dcol (Cg*R*S x P*Q, for col2im).
 std::size_t per_thread_size(const ConvGeometry& g) {
   const std::size_t CRS = std::size_t(g.C / g.G) * g.R * g.S;
   const std::size_t dx_scratch = dx_is_a_convolution(g) ? padded_image_size(dx_geometry(g))
                                                         : CRS * std::size_t(g.P()) * g.Q();
-  return padded_image_size(g) + dx_scratch + std::size_t(g.K) * CRS + std::size_t(g.K);
+  return padded_image_size(g) + dx_scratch;
+}
+
+/// The backward cuts the batch into this many shares of consecutive images, handed to the
+/// threads as they come free (a thread the OS pauses does not hold the other up), each with
+/// its own dw and db partial sums, added in share order at the end: the result does not depend
+/// on which thread took which share.
+int backward_shares(const ConvGeometry& g) {
+  return std::min(g.N, 4 * conv_threads(g));
+}
+
+/// Scalars of one share's partial sums: dw (K x Cg*R*S), then db (K).
+std::size_t share_size(const ConvGeometry& g) {
+  return std::size_t(g.K) * (g.C / g.G) * g.R * g.S + g.K;
 }
 
 /// Scalars of the flipped weights the stride-1 data gradient convolves with (shared).
@@ -322,7 +334,8 @@ std::size_t flipped_weight_size(const ConvGeometry& g) {
 }  // namespace
 
 std::size_t conv2d_im2col_workspace_size(const ConvGeometry& g) {
-  return flipped_weight_size(g) + std::size_t(conv_threads(g)) * per_thread_size(g);
+  return flipped_weight_size(g) + std::size_t(conv_threads(g)) * per_thread_size(g) +
+         std::size_t(backward_shares(g)) * share_size(g);
 }
 
 //! [conv-im2col-forward]
@@ -362,8 +375,8 @@ void conv2d_forward_im2col(const ConvGeometry& g, const T* x, const T* w, const 
 //   dx[n, group] = conv(dy[n, group], w flipped, in/out swapped)          (data, stride 1)
 //             or col2im(w[group]^T (CgRS x Kg) * dy[n, group] (Kg x PQ))  (data, strided)
 //   db        += dy summed over n, p, q                                   (bias)
-// Images run in parallel; each thread sums its dw and db apart, then the partial sums are
-// added in thread order.
+// Shares of consecutive images run in parallel, each summing its dw and db apart; the partial
+// sums are then added in share order.
 template <typename T>
 void conv2d_backward_im2col(const ConvGeometry& g, const T* x, const T* w, const T* dy, T* dx,
                             T* dw, T* db, std::vector<T>& workspace) {
@@ -387,45 +400,49 @@ void conv2d_backward_im2col(const ConvGeometry& g, const T* x, const T* w, const
     }
   }
   const std::size_t dw_size = std::size_t(g.K) * CRS;
-  const std::size_t dw_offset = per_thread_size(g) - dw_size - g.K;  // dw_t, db_t end a share
+  const int shares = backward_shares(g);
+  T* partial_sums = scratch + std::size_t(threads) * per_thread_size(g);
 #pragma omp parallel num_threads(threads)
   {
     T* padded_x = scratch + omp_get_thread_num() * per_thread_size(g);
     T* dx_scratch = padded_x + padded_image_size(g);  // padded dy, or dcol
-    T* dw_t = padded_x + dw_offset;                   // this thread's share of dw, then of db
-    T* db_t = dw_t + dw_size;
-    std::fill(dw_t, db_t + g.K, T(0));
-#pragma omp for schedule(static)
-    for (int n = 0; n < g.N; ++n) {
-      for (int grp = 0; grp < g.G; ++grp) {
-        const std::size_t x_off = (std::size_t(n) * g.C + grp * Cg) * HW;
-        const T* dy_g = dy + (std::size_t(n) * g.K + grp * Kg) * PQ;
-        if (dw) {
-          pad_image(g, x + x_off, padded_x);
-          gemm_packed_b(false, Kg, CRS, PQ, T(1), dy_g, PQ, Im2colTransposedPacker<T>(g, padded_x),
-                        T(1), dw_t + std::size_t(grp) * Kg * CRS, CRS);
-        }
-        if (dx && dx_conv) {
-          pad_image(g_dx, dy_g, dx_scratch);
-          gemm_packed_b(false, Cg, HW, Kg * RS, T(1), w_flip + std::size_t(grp) * Cg * Kg * RS,
-                        Kg * RS, Im2colPacker<T>(g_dx, dx_scratch), T(0), dx + x_off, HW);
-        } else if (dx) {
-          gemm(true, false, CRS, PQ, Kg, T(1), w + std::size_t(grp) * Kg * CRS, CRS, dy_g, PQ,
-               T(0), dx_scratch, PQ);
-          col2im(g, dx_scratch, dx + x_off);
-        }
-        for (int k = 0; k < Kg; ++k) {
-          for (int i = 0; i < PQ; ++i) db_t[grp * Kg + k] += dy_g[std::size_t(k) * PQ + i];
+#pragma omp for schedule(dynamic)
+    for (int share = 0; share < shares; ++share) {
+      T* dw_s = partial_sums + share * share_size(g);  // this share's dw, then db
+      T* db_s = dw_s + dw_size;
+      std::fill(dw_s, db_s + g.K, T(0));
+      for (int n = share * g.N / shares; n < (share + 1) * g.N / shares; ++n) {
+        for (int grp = 0; grp < g.G; ++grp) {
+          const std::size_t x_off = (std::size_t(n) * g.C + grp * Cg) * HW;
+          const T* dy_g = dy + (std::size_t(n) * g.K + grp * Kg) * PQ;
+          if (dw) {
+            pad_image(g, x + x_off, padded_x);
+            gemm_packed_b(false, Kg, CRS, PQ, T(1), dy_g, PQ,
+                          Im2colTransposedPacker<T>(g, padded_x), T(1),
+                          dw_s + std::size_t(grp) * Kg * CRS, CRS);
+          }
+          if (dx && dx_conv) {
+            pad_image(g_dx, dy_g, dx_scratch);
+            gemm_packed_b(false, Cg, HW, Kg * RS, T(1), w_flip + std::size_t(grp) * Cg * Kg * RS,
+                          Kg * RS, Im2colPacker<T>(g_dx, dx_scratch), T(0), dx + x_off, HW);
+          } else if (dx) {
+            gemm(true, false, CRS, PQ, Kg, T(1), w + std::size_t(grp) * Kg * CRS, CRS, dy_g, PQ,
+                 T(0), dx_scratch, PQ);
+            col2im(g, dx_scratch, dx + x_off);
+          }
+          for (int k = 0; k < Kg; ++k) {
+            for (int i = 0; i < PQ; ++i) db_s[grp * Kg + k] += dy_g[std::size_t(k) * PQ + i];
+          }
         }
       }
     }
   }
-  for (int t = 0; t < threads; ++t) {  // in thread order, so results do not vary run to run
-    const T* dw_t = scratch + t * per_thread_size(g) + dw_offset;
+  for (int share = 0; share < shares; ++share) {  // in share order: the same sums every run
+    const T* dw_s = partial_sums + share * share_size(g);
     if (dw)
-      for (std::size_t i = 0; i < dw_size; ++i) dw[i] += dw_t[i];
+      for (std::size_t i = 0; i < dw_size; ++i) dw[i] += dw_s[i];
     if (db)
-      for (int k = 0; k < g.K; ++k) db[k] += dw_t[dw_size + k];
+      for (int k = 0; k < g.K; ++k) db[k] += dw_s[dw_size + k];
   }
 }
 //! [conv-im2col-backward]
