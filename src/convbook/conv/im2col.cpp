@@ -248,8 +248,9 @@ void Im2colPacker<T>::pack(int p0, int kc, int j0, int nr, T* Bp) const {
 }
 
 // B = col^T (P*Q x Cg*R*S). Column c of the sliver is row j0 + c of col from output position
-// p0 on, kc entries in runs along output rows. The nr rows of col are read side by side, so
-// that each row of the sliver is written contiguously (the reads gather from nr places).
+// p0 on, kc entries in runs along output rows, each run read contiguously and written down the
+// sliver with stride nr. (Reading the nr rows side by side to write sliver rows contiguously
+// was 1.7x slower: 32 scattered loads per row.)
 template <typename T>
 void Im2colTransposedPacker<T>::pack(int p0, int kc, int j0, int nr, T* Bp) const {
   const PaddedWalk walk(g_);
@@ -263,8 +264,9 @@ void Im2colTransposedPacker<T>::pack(int p0, int kc, int j0, int nr, T* Bp) cons
       const int n = std::min(walk.Q - q, kc - done);
       const T* in = padded_ + p * walk.output_row_step + q;
       T* out = Bp + std::size_t(done) * nr + c0;
-      for (int i = 0; i < n; ++i) {
-        for (int c = 0; c < rows; ++c) out[std::size_t(i) * nr + c] = in[offsets[c] + i];
+      for (int c = 0; c < rows; ++c) {
+        const T* from = in + offsets[c];
+        for (int i = 0; i < n; ++i) out[std::size_t(i) * nr + c] = from[i];
       }
       done += n;
     }
