@@ -261,9 +261,9 @@ void winograd_filter_adjoint(const T* du, std::size_t stride, T* dw) {
 }
 //! [winograd-adjoint-transforms]
 
-/// Threads for one call. Each thread takes its own contiguous share of the images through all
-/// the steps (input tiles, GEMMs, output tiles) with its own V and M: no barrier between the
-/// steps, and each thread's V and M stay in its own L2. Threads only pay off when there is work
+/// Threads for one call. Each thread takes whole rounds of images through all the steps (input
+/// tiles, GEMMs, output tiles) with its own V and M: no barrier between the steps, and each
+/// thread's V and M stay in its own L2. Threads only pay off when there is work
 /// to share: a small test layer runs faster alone.
 int winograd_threads(const ConvGeometry& g, int m) {
   const int alpha = m + 2;
@@ -403,9 +403,9 @@ void winograd_input_tiles(const ConvGeometry& g, const T* x, int grp, int n0, in
 //! [winograd-forward]
 // x: (N, C, H, W)  w: (K, Cg, 3, 3)  b: (K)  y: (N, K, P, Q); the padding may be negative
 // (a crop), which backward-data uses. Scratch: U (alpha^2, K, Cg), then per thread
-// V (alpha^2, Cg, cols) and M (alpha^2, Kg, cols), cols = tiles in a round of its images.
-// One parallel region: the filters are shared out, then each thread takes a contiguous share
-// of the images in rounds, with its own V and M, and runs its GEMMs on itself.
+// V (alpha^2, Cg, cols), M (alpha^2, Kg, cols) and padded planes, cols = tiles in a round of
+// images. One parallel region: the filters are shared out, then the threads take rounds of
+// images one at a time, each with its own V and M, and run their GEMMs on themselves.
 template <int m, typename T>
 void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y,
                       T* scratch) {
@@ -429,14 +429,18 @@ void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bi
     for (std::ptrdiff_t kc = 0; kc < std::ptrdiff_t(KC); ++kc)
       winograd_filter_transform<m>(w + kc * 9, U + kc, KC);
 
-    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    const int t = omp_get_thread_num();
     T* V = U + positions * KC + std::size_t(t) * per_thread;
     T* M = V + V_size;
     T* planes = M + M_size;
-    const int n_begin = int(std::ptrdiff_t(g.N) * t / nt);
-    const int n_end = int(std::ptrdiff_t(g.N) * (t + 1) / nt);
-    for (int n0 = n_begin; n0 < n_end; n0 += round) {
-      const int cols = std::min(round, n_end - n0) * tiles;  // tiles (GEMM columns) in the round
+    // Rounds are handed out one at a time to whichever thread is free: a thread that the OS
+    // slows down computes fewer of them instead of holding up the others at the end. Each
+    // output is computed by one thread, so the result does not depend on the schedule.
+    const int rounds = (g.N + round - 1) / round;
+#pragma omp for schedule(dynamic, 1) nowait
+    for (int rd = 0; rd < rounds; ++rd) {
+      const int n0 = rd * round;
+      const int cols = std::min(round, g.N - n0) * tiles;  // tiles (GEMM columns) in the round
       const int blocks = (cols + kTileLanes - 1) / kTileLanes;
       for (int grp = 0; grp < g.G; ++grp) {
         // 2. Input tiles: alpha x alpha windows every m pixels (they overlap by 2), zeros
