@@ -1,6 +1,6 @@
 /// @file im2col.cpp
 /// @brief Convolution as GEMM: same loops as conv_naive.cpp, but the C·R·S reduction becomes
-/// a GEMM over an im2col buffer.
+/// a GEMM over the im2col matrix, whose slivers the GEMM packs straight from the image.
 ///
 /// Legend: N batch, C in-channels, K out-channels, H x W input, P x Q output, R x S kernel,
 /// G groups, Cg = C/G and Kg = K/G channels per group.

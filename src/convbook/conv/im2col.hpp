@@ -7,7 +7,9 @@
 ///
 /// im2col copies, for one image and one group, every receptive field of the input into a
 /// column of a (Cg*R*S) x (P*Q) matrix; the convolution of that group is then one GEMM,
-/// (Kg x Cg*R*S) weight times (Cg*R*S x P*Q) columns = (Kg x P*Q) output.
+/// (Kg x Cg*R*S) weight times (Cg*R*S x P*Q) columns = (Kg x P*Q) output. The kernels here
+/// never store that matrix: the GEMM's packer (Im2colPacker) reads its slivers from the padded
+/// image (the implicit im2col); im2col and col2im stay as the reference and for strided dx.
 #include <vector>
 
 #include "convbook/conv/conv_naive.hpp"
