@@ -43,8 +43,8 @@ ConvGeometry geometry(int N, int C, int K, int H, int W, int R, int S, int strid
 std::string describe(const ConvGeometry& g) {
   return "C=" + std::to_string(g.C) + " K=" + std::to_string(g.K) + " " + std::to_string(g.H) +
          "x" + std::to_string(g.W) + " kernel " + std::to_string(g.R) + "x" + std::to_string(g.S) +
-         " stride (" + std::to_string(g.stride_h) + ", " + std::to_string(g.stride_w) +
-         ") pad (" + std::to_string(g.pad_h) + ", " + std::to_string(g.pad_w) + ") dil (" +
+         " stride (" + std::to_string(g.stride_h) + ", " + std::to_string(g.stride_w) + ") pad (" +
+         std::to_string(g.pad_h) + ", " + std::to_string(g.pad_w) + ") dil (" +
          std::to_string(g.dil_h) + ", " + std::to_string(g.dil_w) + ") G=" + std::to_string(g.G);
 }
 
@@ -67,15 +67,15 @@ std::vector<ConvGeometry> odd_geometries() {
     for (int pad = 0; pad <= 2; ++pad) {
       for (int dil = 1; dil <= 2; ++dil) {
         for (int G : {1, 3}) {
-          gs.push_back(geometry(2, 6, 9, 9, 7, 3, 2, stride[0], stride[1], pad, (pad + 1) % 3,
-                                dil, 3 - dil, G));
+          gs.push_back(geometry(2, 6, 9, 9, 7, 3, 2, stride[0], stride[1], pad, (pad + 1) % 3, dil,
+                                3 - dil, G));
         }
       }
     }
   }
   gs.push_back(geometry(2, 9, 4, 11, 10, 5, 5, 1, 1, 2, 2, 1, 1, 1));  // Cg*R*S = 225 > KC
-  gs.push_back(geometry(1, 2, 3, 6, 5, 1, 1, 1, 1, 0, 0, 1, 1, 1));     // 1x1
-  gs.push_back(geometry(1, 3, 2, 5, 4, 5, 4, 1, 1, 0, 0, 1, 1, 1));     // one output
+  gs.push_back(geometry(1, 2, 3, 6, 5, 1, 1, 1, 1, 0, 0, 1, 1, 1));    // 1x1
+  gs.push_back(geometry(1, 3, 2, 5, 4, 5, 4, 1, 1, 0, 0, 1, 1, 1));    // one output
   return gs;
 }
 
@@ -179,8 +179,8 @@ TEST_CASE("gemm_packed_b with an im2col packer equals gemm_naive on the explicit
   pad_image(g, x.data(), padded.data());
   std::vector<double> C_ref = C0, C = C0;
   gemm_naive(false, false, M, PQ, CRS, 0.5, A.data(), CRS, col.data(), PQ, -2.0, C_ref.data(), PQ);
-  gemm_packed_b(false, M, PQ, CRS, 0.5, A.data(), CRS, Im2colPacker<double>(g, padded.data()),
-                -2.0, C.data(), PQ);
+  gemm_packed_b(false, M, PQ, CRS, 0.5, A.data(), CRS, Im2colPacker<double>(g, padded.data()), -2.0,
+                C.data(), PQ);
   CHECK(scaled_error(C, C_ref) < 1e-13);
 
   // Bad sizes are refused by name, like gemm_packed's.

@@ -11,8 +11,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "convbook/gemm/gemm.hpp"
 #include "convbook/conv/workspace.hpp"
+#include "convbook/gemm/gemm.hpp"
 
 namespace convbook {
 
@@ -209,7 +209,8 @@ inline void copy_runs(const T* in, const std::size_t* offsets, int rows, int n, 
                       int out_step) {
   constexpr int kLine = 64 / sizeof(T);
   if (n == kLine) {
-    for (int i = 0; i < rows; ++i) std::memcpy(out + std::size_t(i) * out_step, in + offsets[i], 64);
+    for (int i = 0; i < rows; ++i)
+      std::memcpy(out + std::size_t(i) * out_step, in + offsets[i], 64);
     return;
   }
   for (int i = 0; i < rows; ++i) {
@@ -243,7 +244,8 @@ void Im2colPacker<T>::pack(int p0, int kc, int j0, int nr, T* Bp) const {
     }
   }
   if (cols < nr) {  // the last sliver of the image: zeros past P*Q
-    for (int i = 0; i < kc; ++i) std::fill(Bp + std::size_t(i) * nr + cols, Bp + (i + 1) * nr, T(0));
+    for (int i = 0; i < kc; ++i)
+      std::fill(Bp + std::size_t(i) * nr + cols, Bp + (i + 1) * nr, T(0));
   }
 }
 
@@ -272,7 +274,8 @@ void Im2colTransposedPacker<T>::pack(int p0, int kc, int j0, int nr, T* Bp) cons
     }
   }
   if (cols < nr) {  // the last sliver: zeros past Cg*R*S
-    for (int i = 0; i < kc; ++i) std::fill(Bp + std::size_t(i) * nr + cols, Bp + (i + 1) * nr, T(0));
+    for (int i = 0; i < kc; ++i)
+      std::fill(Bp + std::size_t(i) * nr + cols, Bp + (i + 1) * nr, T(0));
   }
 }
 //! [im2col-packers]
@@ -310,8 +313,8 @@ ConvGeometry dx_geometry(const ConvGeometry& g) {
 /// either the padded group of dy (stride 1) or dcol (Cg*R*S x P*Q, for col2im).
 std::size_t per_thread_size(const ConvGeometry& g) {
   const std::size_t CRS = std::size_t(g.C / g.G) * g.R * g.S;
-  const std::size_t dx_scratch = dx_is_a_convolution(g) ? padded_image_size(dx_geometry(g))
-                                                        : CRS * std::size_t(g.P()) * g.Q();
+  const std::size_t dx_scratch =
+      dx_is_a_convolution(g) ? padded_image_size(dx_geometry(g)) : CRS * std::size_t(g.P()) * g.Q();
   return padded_image_size(g) + dx_scratch;
 }
 
@@ -364,8 +367,8 @@ void conv2d_forward_im2col(const ConvGeometry& g, const T* x, const T* w, const 
         }
       }
       pad_image(g, x + (std::size_t(n) * g.C + grp * Cg) * g.H * g.W, padded);
-      gemm_packed_b(false, Kg, PQ, CRS, T(1), w_g, CRS, Im2colPacker<T>(g, padded),
-                    T(bias ? 1 : 0), y_g, PQ);
+      gemm_packed_b(false, Kg, PQ, CRS, T(1), w_g, CRS, Im2colPacker<T>(g, padded), T(bias ? 1 : 0),
+                    y_g, PQ);
     }
   }
 }
