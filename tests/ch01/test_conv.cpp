@@ -174,6 +174,12 @@ TEST_CASE("Conv2d: im2col equals naive on hand-picked odd layers", "[conv]") {
       {Conv2dOptions(1, 1, 7).stride(3), {1, 1, 7, 7}},  // kernel == input: one output
       {Conv2dOptions(6, 9, 3).stride({1, 2}).padding({2, 1}).dilation(2).groups(3), {2, 6, 8, 11}},
       {Conv2dOptions(16, 16, 3).padding(1), {2, 16, 12, 12}},  // big enough to run threaded
+      // Stride 1: dx is a convolution of dy with the flipped kernel, at padding dil*(R-1)-pad.
+      {Conv2dOptions(6, 5, 5).padding(2), {2, 6, 9, 7}},
+      {Conv2dOptions(6, 9, 3).padding(2).dilation(2).groups(3), {2, 6, 11, 6}},
+      {Conv2dOptions(4, 3, {3, 2}).padding({1, 0}).dilation({1, 3}), {1, 4, 5, 8}},
+      // Stride 1 with padding past dil*(R-1): no such convolution, dx goes through col2im.
+      {Conv2dOptions(4, 6, 3).padding({3, 1}), {2, 4, 5, 6}},
   };
   for (const Case& c : cases) {
     INFO(Conv2d(c.options).repr() << " on " << to_string(c.input));

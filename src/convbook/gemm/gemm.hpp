@@ -52,6 +52,45 @@ template <typename T>
 void gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, T alpha, const T* A, int lda,
                  const T* B, int ldb, T beta, T* C, int ldc);
 
+/// @brief op(B) of gemm_packed_b, given as the code that packs it instead of as a matrix.
+///
+/// gemm_packed copies op(B) into slivers of kc rows x nr columns before the microkernel reads
+/// it; a packer writes those slivers itself, from wherever op(B)'s values come from. The
+/// implicit im2col of chapter 01 packs the column matrix of a convolution straight from the
+/// image, so the matrix is never stored.
+template <typename T>
+class GemmBPacker {
+ public:
+  virtual ~GemmBPacker() = default;
+  /// @brief Writes op(B)[p0 + p][j0 + c] to Bp[p * nr + c] for p < kc and c < nr, with zeros
+  /// for the columns j0 + c >= N.
+  /// @param p0  first row (depth) of the sliver
+  /// @param kc  rows in the sliver
+  /// @param j0  first column of the sliver
+  /// @param nr  columns in the sliver: gemm_packed_nr<T>()
+  /// @param Bp  the sliver, kc * nr scalars, aligned for the microkernel
+  virtual void pack(int p0, int kc, int j0, int nr, T* Bp) const = 0;
+};
+
+/// @brief Width NR of gemm_packed's B slivers (and of its register tile): 32 floats or 16
+/// doubles with AVX-512.
+template <typename T>
+int gemm_packed_nr();
+
+/// @brief gemm_packed with op(B) (K x N) supplied by a packer: C = alpha * op(A) * op(B) +
+/// beta * C. Runs on the calling thread only (its users already run images in parallel).
+/// @param trans_a  A is stored K x M (row-major) and used transposed
+/// @param M,N,K    op(A) is M x K, op(B) is K x N, C is M x N
+/// @param alpha    scales op(A) * op(B)
+/// @param A,lda    first operand and its leading dimension
+/// @param b        writes the slivers of op(B)
+/// @param beta     scales the old C (0: C is overwritten, not read)
+/// @param C,ldc    result and its leading dimension
+/// @throws Error if a size is negative or lda, ldc is smaller than its row length
+template <typename T>
+void gemm_packed_b(bool trans_a, int M, int N, int K, T alpha, const T* A, int lda,
+                   const GemmBPacker<T>& b, T beta, T* C, int ldc);
+
 /// @brief The GEMM the layers use (currently gemm_packed), in float.
 void gemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha, const float* A, int lda,
           const float* B, int ldb, float beta, float* C, int ldc);

@@ -291,29 +291,51 @@ PackedBuffers<T>& packed_buffers() {
   return buffers;
 }
 
-void check_arguments(bool trans_a, bool trans_b, int M, int N, int K, int lda, int ldb, int ldc) {
-  auto fail = [](const std::string& what) { throw Error("gemm_packed: " + what); };
+void fail(const std::string& what) {
+  throw Error("gemm_packed: " + what);
+}
+
+// The checks every entry point shares: sizes, and the leading dimensions of A and C.
+void check_a_and_c(bool trans_a, int M, int N, int K, int lda, int ldc) {
   if (M < 0 || N < 0 || K < 0) {
     fail("sizes M=" + std::to_string(M) + " N=" + std::to_string(N) + " K=" + std::to_string(K) +
          " must be >= 0");
   }
-  const int a_cols = trans_a ? M : K, b_cols = trans_b ? K : N;
+  const int a_cols = trans_a ? M : K;
   if (lda < std::max(1, a_cols)) {
     fail("lda=" + std::to_string(lda) + " must be >= " + std::to_string(std::max(1, a_cols)));
-  }
-  if (ldb < std::max(1, b_cols)) {
-    fail("ldb=" + std::to_string(ldb) + " must be >= " + std::to_string(std::max(1, b_cols)));
   }
   if (ldc < std::max(1, N)) {
     fail("ldc=" + std::to_string(ldc) + " must be >= " + std::to_string(std::max(1, N)));
   }
 }
 
+void check_arguments(bool trans_a, bool trans_b, int M, int N, int K, int lda, int ldb, int ldc) {
+  check_a_and_c(trans_a, M, N, K, lda, ldc);
+  const int b_cols = trans_b ? K : N;
+  if (ldb < std::max(1, b_cols)) {
+    fail("ldb=" + std::to_string(ldb) + " must be >= " + std::to_string(std::max(1, b_cols)));
+  }
+}
+
+// C = beta * C, the whole product when there is nothing to add (K == 0 or alpha == 0); beta 0
+// writes zeros without reading C.
+template <typename T>
+void scale_c(int M, int N, T beta, T* C, int ldc) {
+  for (int i = 0; i < M; ++i) {
+    T* row = C + std::size_t(i) * ldc;
+    for (int j = 0; j < N; ++j) row[j] = beta == T(0) ? T(0) : beta * row[j];
+  }
+}
+
 //! [gemm-packed-serial]
 // The loop nest on one thread: C (M x N) = alpha op(A) op(B) + beta C, with K > 0 and alpha != 0.
-template <typename T>
-void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, T alpha, const T* A,
-                        int lda, const T* B, int ldb, T beta, T* C, int ldc) {
+// op(B) is read only through pack_b(p0, kc, j0, Bp), which writes one kc x NR sliver the way
+// pack_b_sliver does: a plain matrix for gemm_packed, a convolution's input for gemm_packed_b
+// (the implicit im2col of chapter 01), whose column matrix never exists in memory.
+template <typename T, typename PackB>
+void gemm_packed_serial(bool trans_a, int M, int N, int K, T alpha, const T* A, int lda,
+                        const PackB& pack_b, T beta, T* C, int ldc) {
   constexpr int nr = NR<T>;
   PackedBuffers<T>& buf = packed_buffers<T>();
   const std::size_t a_size = std::size_t(MC) * std::min(K, KC);
@@ -330,7 +352,7 @@ void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, T alpha
       // Blocks of depth after the first add to what the first one stored: beta becomes 1.
       const T beta_block = pc == 0 ? beta : T(1);
       for (int jr = 0; jr < nc; jr += nr) {
-        pack_b_sliver(trans_b, B, ldb, N, pc, kc, jc + jr, Bp + std::size_t(jr) * kc);
+        pack_b(pc, kc, jc + jr, Bp + std::size_t(jr) * kc);
       }
       for (int ic = 0; ic < M; ic += MC) {
         const int mc = std::min(MC, M - ic);
@@ -360,13 +382,7 @@ void gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, T alpha, const
                  const T* B, int ldb, T beta, T* C, int ldc) {
   check_arguments(trans_a, trans_b, M, N, K, lda, ldb, ldc);
   if (M == 0 || N == 0) return;
-  if (K == 0 || alpha == T(0)) {  // nothing to add: C = beta * C (beta 0: C is not read)
-    for (int i = 0; i < M; ++i) {
-      T* row = C + std::size_t(i) * ldc;
-      for (int j = 0; j < N; ++j) row[j] = beta == T(0) ? T(0) : beta * row[j];
-    }
-    return;
-  }
+  if (K == 0 || alpha == T(0)) return scale_c(M, N, beta, C, ldc);
   // Threads: each one computes its own rectangle of C with the serial loop nest and its own
   // packing buffers, the longer side of C cut in whole slivers. No buffer is shared, so there
   // is no barrier inside the product, only the join at its end: a thread that the OS pauses
@@ -385,17 +401,48 @@ void gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, T alpha, const
     const int end = std::min(length, begin + per_thread);
     if (begin < end && split_n) {  // columns [begin, end) of op(B) and C
       const T* B_part = trans_b ? B + std::size_t(begin) * ldb : B + begin;
-      gemm_packed_serial(trans_a, trans_b, M, end - begin, K, alpha, A, lda, B_part, ldb, beta,
-                         C + begin, ldc);
+      const int n_part = end - begin;
+      const auto pack_b = [&](int p0, int kc, int j0, T* Bp) {
+        pack_b_sliver(trans_b, B_part, ldb, n_part, p0, kc, j0, Bp);
+      };
+      gemm_packed_serial(trans_a, M, n_part, K, alpha, A, lda, pack_b, beta, C + begin, ldc);
     } else if (begin < end) {  // rows [begin, end) of op(A) and C
       const T* A_part = trans_a ? A + begin : A + std::size_t(begin) * lda;
-      gemm_packed_serial(trans_a, trans_b, end - begin, N, K, alpha, A_part, lda, B, ldb, beta,
+      const auto pack_b = [&](int p0, int kc, int j0, T* Bp) {
+        pack_b_sliver(trans_b, B, ldb, N, p0, kc, j0, Bp);
+      };
+      gemm_packed_serial(trans_a, end - begin, N, K, alpha, A_part, lda, pack_b, beta,
                          C + std::size_t(begin) * ldc, ldc);
     }
   }
 }
 //! [gemm-packed]
 
+template <typename T>
+int gemm_packed_nr() {
+  return NR<T>;
+}
+
+//! [gemm-packed-b]
+// The same serial loop nest with the B slivers written by the caller's packer instead of copied
+// from a matrix; no threads of its own (its callers run images in parallel).
+template <typename T>
+void gemm_packed_b(bool trans_a, int M, int N, int K, T alpha, const T* A, int lda,
+                   const GemmBPacker<T>& b, T beta, T* C, int ldc) {
+  check_a_and_c(trans_a, M, N, K, lda, ldc);
+  if (M == 0 || N == 0) return;
+  if (K == 0 || alpha == T(0)) return scale_c(M, N, beta, C, ldc);
+  const auto pack_b = [&](int p0, int kc, int j0, T* Bp) { b.pack(p0, kc, j0, NR<T>, Bp); };
+  gemm_packed_serial(trans_a, M, N, K, alpha, A, lda, pack_b, beta, C, ldc);
+}
+//! [gemm-packed-b]
+
+template int gemm_packed_nr<float>();
+template int gemm_packed_nr<double>();
+template void gemm_packed_b<float>(bool, int, int, int, float, const float*, int,
+                                   const GemmBPacker<float>&, float, float*, int);
+template void gemm_packed_b<double>(bool, int, int, int, double, const double*, int,
+                                    const GemmBPacker<double>&, double, double*, int);
 template void gemm_packed<float>(bool, bool, int, int, int, float, const float*, int, const float*,
                                  int, float, float*, int);
 template void gemm_packed<double>(bool, bool, int, int, int, double, const double*, int,
