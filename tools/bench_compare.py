@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """convbook against PyTorch, measured back to back: one table of ratios.
 
-Runs `convbook bench conv --json` then tools/bench_pytorch.py for each thread count and prints,
-per shape, pass and thread count: convbook's fastest algorithm and its ms, PyTorch's ms, and
-ratio = pytorch_ms / convbook_ms (> 1 means convbook is faster).
+Runs `convbook bench conv --json` then tools/bench_pytorch.py for each thread count, --rounds
+times in alternation, and prints, per shape, pass and thread count: convbook's fastest algorithm
+and its best ms, PyTorch's best ms, and ratio = pytorch_ms / convbook_ms (> 1 means convbook is
+faster). A shared machine has slow spells that last seconds; alternating the two programs over
+several rounds and keeping each one's best time compares them at the machine's speed, not at
+whichever spell each happened to run in.
 
     /usr/bin/python3 tools/bench_compare.py --convbook build/convbook --threads 1 2
 """
@@ -29,22 +32,30 @@ def main():
     p.add_argument("--shape", action="append", default=[], help="only this shape (repeatable)")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--rounds", type=int, default=3,
+                   help="alternate convbook and PyTorch this many times, keep each one's best")
     args = p.parse_args()
+    if args.rounds < 1:
+        p.error(f"--rounds must be >= 1, got {args.rounds}")
 
     common = ["--batch", str(args.batch), "--repeats", str(args.repeats)]
     for s in args.shape:
         common += ["--shape", s]
     ours, theirs, order = {}, {}, []
-    for t in args.threads:
-        for r in run_json([args.convbook, "bench", "conv", "--json", "--threads", str(t)] + common):
-            key = (r["shape"], r["pass"], r["threads"])
-            if key not in ours:
-                order.append(key)
-            if key not in ours or r["ms"] < ours[key]["ms"]:
-                ours[key] = r
-        for r in run_json([sys.executable, os.path.join(HERE, "bench_pytorch.py"),
-                           "--threads", str(t)] + common):
-            theirs[(r["shape"], r["pass"], r["threads"])] = r
+    for _ in range(args.rounds):
+        for t in args.threads:
+            for r in run_json([args.convbook, "bench", "conv", "--json", "--threads", str(t)]
+                              + common):
+                key = (r["shape"], r["pass"], r["threads"])
+                if key not in ours:
+                    order.append(key)
+                if key not in ours or r["ms"] < ours[key]["ms"]:
+                    ours[key] = r
+            for r in run_json([sys.executable, os.path.join(HERE, "bench_pytorch.py"),
+                               "--threads", str(t)] + common):
+                key = (r["shape"], r["pass"], r["threads"])
+                if key not in theirs or r["ms"] < theirs[key]["ms"]:
+                    theirs[key] = r
 
     header = f"{'shape':<22} {'pass':<8} {'threads':>7} {'convbook algo':<16} " \
              f"{'convbook ms':>11} {'pytorch ms':>10} {'ratio':>6}"
