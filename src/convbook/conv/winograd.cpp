@@ -344,22 +344,25 @@ std::size_t round_scratch_size(const ConvGeometry& g, int images) {
   return std::size_t(images) * (positions * channels * tiles + padded_plane_size<m>(g));
 }
 
-/// Copies one H x W input plane into a padded Hp x Wp plane: input pixel (h, v) lands at
-/// (h + pad_h, v + pad_w), everything else is 0. A negative padding crops.
+/// Copies one H x W input plane into the interior of a padded Wp-wide plane: input pixel
+/// (h, v) lands at (h + pad_h, v + pad_w); a negative padding crops. Only the image's own
+/// pixels are written: the border was zeroed once per call (clear_planes) and stays zero, as
+/// every channel of every round writes the same interior. Rows are copied 16 scalars at a time
+/// in fixed-size steps, which compile to vector moves (a 16-pixel row through memcpy cost as
+/// much as the whole tile transform).
 template <typename T>
-void pad_plane(const ConvGeometry& g, const T* x, int Hp, int Wp, T* xp) {
-  const int lo = std::clamp(g.pad_w, 0, Wp), hi = std::clamp(g.W + g.pad_w, lo, Wp);
-  for (int hp = 0; hp < Hp; ++hp) {
-    T* row = xp + std::size_t(hp) * Wp;
-    const int h = hp - g.pad_h;
-    if (h < 0 || h >= g.H || hi == lo) {
-      std::fill(row, row + Wp, T(0));
-      continue;
-    }
-    std::fill(row, row + lo, T(0));
-    std::copy(x + std::size_t(h) * g.W + (lo - g.pad_w), x + std::size_t(h) * g.W + (hi - g.pad_w),
-              row + lo);
-    std::fill(row + hi, row + Wp, T(0));
+void copy_into_plane(const ConvGeometry& g, const T* x, int Hp, int Wp, T* xp) {
+  const int h_lo = std::max(0, -g.pad_h), h_hi = std::min(g.H, Hp - g.pad_h);
+  const int v_lo = std::max(0, -g.pad_w), v_hi = std::min(g.W, Wp - g.pad_w);
+  const int width = v_hi - v_lo;
+  constexpr int kStep = 16;
+  for (int h = h_lo; h < h_hi; ++h) {
+    const T* src = x + std::size_t(h) * g.W + v_lo;
+    T* dst = xp + std::size_t(h + g.pad_h) * Wp + v_lo + g.pad_w;
+    int v = 0;
+    for (; v + kStep <= width; v += kStep)
+      for (int l = 0; l < kStep; ++l) dst[v + l] = src[v + l];
+    for (; v < width; ++v) dst[v] = src[v];
   }
 }
 
@@ -367,8 +370,8 @@ void pad_plane(const ConvGeometry& g, const T* x, int Hp, int Wp, T* xp) {
 /// alpha x alpha input windows every m pixels (overlapping by 2), zeros outside the image,
 /// through B^T d B; position xi of tile t of channel c goes to V[xi][c][t].
 /// Each channel's planes are first copied into zero-padded planes (scratch `planes`, one per
-/// image of the round), so that cutting a tile needs no test for the border: on a 16 x 16
-/// image, 12 of the 16 tiles of F(4x4, 3x3) touch the border.
+/// image of the round, their border zeroed by the caller), so that cutting a tile needs no test
+/// for the border: on a 16 x 16 image, 12 of the 16 tiles of F(4x4, 3x3) touch the border.
 template <int m, typename T>
 void winograd_input_tiles(const ConvGeometry& g, const T* x, int grp, int n0, int cols, T* V,
                           T* planes) {
@@ -381,8 +384,8 @@ void winograd_input_tiles(const ConvGeometry& g, const T* x, int grp, int n0, in
   const int blocks = (cols + kTileLanes - 1) / kTileLanes;
   for (int c = 0; c < Cg; ++c) {
     for (int i = 0; i < images; ++i)
-      pad_plane(g, x + (std::size_t(n0 + i) * g.C + grp * Cg + c) * g.H * g.W, Hp, Wp,
-                planes + i * plane);
+      copy_into_plane(g, x + (std::size_t(n0 + i) * g.C + grp * Cg + c) * g.H * g.W, Hp, Wp,
+                      planes + i * plane);
     for (int blk = 0; blk < blocks; ++blk) {
       const int t0 = blk * kTileLanes, lanes = std::min(kTileLanes, cols - t0);
       // Where each tile's window starts in the padded planes; lanes past the last tile read
@@ -437,6 +440,7 @@ void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bi
     T* V = U + positions * KC + std::size_t(t) * per_thread;
     T* M = V + V_size;
     T* planes = M + M_size;
+    std::fill(planes, planes + round * padded_plane_size<m>(g), T(0));  // borders stay 0
     // Rounds are handed out one at a time to whichever thread is free: a thread that the OS
     // slows down computes fewer of them instead of holding up the others at the end. Each
     // output is computed by one thread, so the result does not depend on the schedule.
@@ -512,6 +516,7 @@ void winograd_weight_gradient(const ConvGeometry& g, const T* x, const T* dy, T*
     T* dM = V + V_size;
     T* planes = dM + dM_size;
     std::fill(dU, dU + dU_size, T(0));
+    std::fill(planes, planes + round * padded_plane_size<m>(g), T(0));  // borders stay 0
     const int n_begin = int(std::ptrdiff_t(g.N) * t / nt);
     const int n_end = int(std::ptrdiff_t(g.N) * (t + 1) / nt);
     for (int n0 = n_begin; n0 < n_end; n0 += round) {
