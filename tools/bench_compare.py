@@ -32,6 +32,8 @@ def main():
     p.add_argument("--shape", action="append", default=[], help="only this shape (repeatable)")
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--markdown", action="store_true",
+                   help="print the table as Markdown (the form the book quotes)")
     p.add_argument("--rounds", type=int, default=3,
                    help="alternate convbook and PyTorch this many times, keep each one's best")
     args = p.parse_args()
@@ -57,16 +59,31 @@ def main():
                 if key not in theirs or r["ms"] < theirs[key]["ms"]:
                     theirs[key] = r
 
-    header = f"{'shape':<22} {'pass':<8} {'threads':>7} {'convbook algo':<16} " \
-             f"{'convbook ms':>11} {'pytorch ms':>10} {'ratio':>6}"
-    print(header)
-    print("-" * len(header))
+    rows = []
     for key in order:
         ours_r, theirs_r = ours[key], theirs.get(key)
-        torch_ms = f"{theirs_r['ms']:10.3f}" if theirs_r else f"{'-':>10}"
-        ratio = f"{theirs_r['ms'] / ours_r['ms']:6.2f}" if theirs_r else f"{'-':>6}"
-        print(f"{key[0]:<22} {key[1]:<8} {key[2]:>7} {ours_r['algo']:<16} "
-              f"{ours_r['ms']:11.3f} {torch_ms} {ratio}")
+        torch_ms = f"{theirs_r['ms']:.3f}" if theirs_r else "-"
+        ratio = f"{theirs_r['ms'] / ours_r['ms']:.2f}" if theirs_r else "-"
+        rows.append((key[0], key[1], str(key[2]), ours_r["algo"], f"{ours_r['ms']:.3f}", torch_ms,
+                     ratio))
+    names = ("shape", "pass", "threads", "convbook algo", "convbook ms", "pytorch ms", "ratio")
+    if args.markdown:
+        print("| " + " | ".join(names) + " |")
+        print("|---|---|---:|---|---:|---:|---:|")
+        for row in rows:
+            print("| " + " | ".join(row) + " |")
+        return
+    widths = (22, 8, 7, 16, 11, 10, 6)
+    left = (True, True, False, True, False, False, False)
+
+    def line(cells):
+        return " ".join(c.ljust(w) if l else c.rjust(w) for c, w, l in zip(cells, widths, left))
+
+    header = line(names)
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        print(line(row))
 
 
 if __name__ == "__main__":
