@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "convbook/conv/direct.hpp"
+#include "convbook/conv/grouped.hpp"
 #include "convbook/conv/im2col.hpp"
 #include "convbook/conv/pointwise.hpp"
 #include "convbook/conv/winograd.hpp"
@@ -53,8 +54,9 @@ ConvAlgo resolve(ConvAlgo algo, const ConvGeometry& g) {
 //! [conv-algos]
 const std::vector<ConvAlgo>& all_conv_algos() {
   static const std::vector<ConvAlgo> algos = {
-      ConvAlgo::Auto,      ConvAlgo::Naive,  ConvAlgo::Im2col,    ConvAlgo::Winograd2,
-      ConvAlgo::Winograd4, ConvAlgo::Direct, ConvAlgo::Depthwise, ConvAlgo::Pointwise};
+      ConvAlgo::Auto,      ConvAlgo::Naive,     ConvAlgo::Im2col,
+      ConvAlgo::Winograd2, ConvAlgo::Winograd4, ConvAlgo::Direct,
+      ConvAlgo::Depthwise, ConvAlgo::Pointwise, ConvAlgo::Grouped};
   return algos;
 }
 
@@ -76,6 +78,8 @@ std::string to_string(ConvAlgo algo) {
       return "depthwise";
     case ConvAlgo::Pointwise:
       return "pointwise";
+    case ConvAlgo::Grouped:
+      return "grouped";
   }
   return "unknown";
 }
@@ -100,6 +104,8 @@ bool conv_algo_supports(ConvAlgo algo, const ConvGeometry& g) {
       return depthwise_supports(g);
     case ConvAlgo::Pointwise:
       return pointwise_supports(g);
+    case ConvAlgo::Grouped:
+      return grouped_supports(g);
     default:
       return true;  // Auto, Naive, Im2col: any configuration
   }
@@ -116,6 +122,9 @@ std::string conv_algo_requirement(ConvAlgo algo) {
       return "a depthwise layer (groups == in_channels == out_channels)";
     case ConvAlgo::Pointwise:
       return "a 1x1 kernel with padding 0";
+    case ConvAlgo::Grouped:
+      return "stride 1 and at most 16 input and 16 output channels per group (C/G <= 16, "
+             "K/G <= 16)";
     default:
       return "";
   }
@@ -177,6 +186,9 @@ void conv2d_forward(ConvAlgo algo, const ConvGeometry& g, const T* x, const T* w
     case ConvAlgo::Pointwise:
       conv2d_forward_pointwise(g, x, w, bias, y, workspace);
       break;
+    case ConvAlgo::Grouped:
+      conv2d_forward_grouped(g, x, w, bias, y, workspace);
+      break;
     default:
       conv2d_forward_im2col(g, x, w, bias, y, workspace);
       break;
@@ -204,6 +216,9 @@ void conv2d_backward(ConvAlgo algo, const ConvGeometry& g, const T* x, const T* 
       break;
     case ConvAlgo::Pointwise:
       conv2d_backward_pointwise(g, x, w, dy, dx, dw, db, workspace);
+      break;
+    case ConvAlgo::Grouped:
+      conv2d_backward_grouped(g, x, w, dy, dx, dw, db, workspace);
       break;
     default:
       conv2d_backward_im2col(g, x, w, dy, dx, dw, db, workspace);

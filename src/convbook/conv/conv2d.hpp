@@ -129,13 +129,14 @@ enum class ConvAlgo {
   Direct,     ///< direct SIMD loops for few channels per group, C/G <= 4 (direct.hpp)
   Depthwise,  ///< direct SIMD loops for depthwise, G == C == K (direct.hpp)
   Pointwise,  ///< 1x1, padding 0, as a GEMM without im2col (pointwise.hpp)
+  Grouped,    ///< a kernel per group: stride 1, C/G <= 16 and K/G <= 16 (grouped.hpp)
 };
 
 /// @brief Every ConvAlgo, Auto first, in declaration order.
 const std::vector<ConvAlgo>& all_conv_algos();
 
 /// @brief The name of an algorithm: "auto", "naive", "im2col", "winograd2", "winograd4",
-/// "direct", "depthwise" or "pointwise".
+/// "direct", "depthwise", "pointwise" or "grouped".
 std::string to_string(ConvAlgo algo);
 
 /// @brief The algorithm of a name written by to_string.
