@@ -133,6 +133,16 @@ TEST_CASE("every algorithm equals naive on layers it supports", "[conv][picker]"
     check_matches_naive(ConvAlgo::Pointwise, Conv2dOptions(6, 4, 1).stride(2).groups(2),
                         {2, 6, 7, 9});
   }
+  SECTION("grouped") {
+    check_matches_naive(ConvAlgo::Grouped, Conv2dOptions(8, 12, 3).padding(1).groups(4),
+                        {2, 8, 9, 7});  // Cg = 2, Kg = 3
+    check_matches_naive(ConvAlgo::Grouped, Conv2dOptions(32, 32, 3).padding(1).groups(8),
+                        {3, 32, 5, 19});  // ResNeXt's 4 channels per group, rows of 19
+    check_matches_naive(
+        ConvAlgo::Grouped,
+        Conv2dOptions(6, 9, {5, 3}).padding({2, 0}).dilation(2).groups(3).bias(false),
+        {1, 6, 11, 8});
+  }
   SECTION("auto") {
     check_matches_naive(ConvAlgo::Auto, Conv2dOptions(32, 32, 3).padding(1), {2, 32, 7, 9});
     check_matches_naive(ConvAlgo::Auto, Conv2dOptions(3, 8, 3).padding(1), {2, 3, 9, 7});
@@ -177,16 +187,25 @@ TEST_CASE("forcing an algorithm on a layer it cannot compute fails at forward", 
   dense.set_algorithm(ConvAlgo::Direct);
   CHECK_THROWS_WITH(dense.forward(random_tensor({1, 8, 5, 5}, 1)),
                     Contains("direct needs at most 4 input channels") && Contains("C=8"));
+  strided.set_algorithm(ConvAlgo::Grouped);
+  CHECK_THROWS_WITH(strided.forward(random_tensor({1, 4, 7, 7}, 1)),
+                    Contains("grouped needs stride 1 and at most 16 input and 16 output channels "
+                             "per group") &&
+                        Contains("stride (2, 2)"));
+  Conv2d wide(Conv2dOptions(64, 64, 3).padding(1).groups(2));
+  wide.set_algorithm(ConvAlgo::Grouped);
+  CHECK_THROWS_WITH(wide.forward(random_tensor({1, 64, 5, 5}, 1)),
+                    Contains("grouped needs") && Contains("groups 2, C=64 K=64"));
 }
 
 TEST_CASE("algorithm names round-trip and a bad name lists the valid ones", "[conv][picker]") {
-  REQUIRE(all_conv_algos().size() == 8);
+  REQUIRE(all_conv_algos().size() == 9);
   for (ConvAlgo algo : all_conv_algos()) CHECK(parse_conv_algo(to_string(algo)) == algo);
   CHECK(to_string(ConvAlgo::Winograd4) == "winograd4");
   CHECK(parse_conv_algo("im2col") == ConvAlgo::Im2col);
   CHECK_THROWS_WITH(parse_conv_algo("fast"),
                     Contains("'fast' is unknown") &&
                         Contains("auto, naive, im2col, winograd2, winograd4, direct, depthwise, "
-                                 "pointwise"));
+                                 "pointwise, grouped"));
   CHECK_THROWS_AS(parse_conv_algo("Winograd4"), Error);  // names are lower case
 }

@@ -101,12 +101,20 @@ PaddedPlanes dy_layout(const ConvGeometry& g) {
 
 /// Copies `planes` (H, W) source planes into the interiors of a padded stack. The padding is
 /// not written: it is zeroed once per call (it is the same zeros for every image and group).
+/// Rows are copied by vectors, not with std::copy: a 16-float row is too short for memmove's
+/// call to pay off, and this runs for every row of every image and group.
 template <typename T>
 void copy_interiors(const T* src, int planes, int H, int W, const PaddedPlanes& L, T* dst) {
+  using B = Batch<T>;
+  constexpr int lanes = int(B::size);
   for (int c = 0; c < planes; ++c) {
     const T* from = src + std::size_t(c) * H * W;
     T* to = dst + c * L.plane() + std::size_t(L.top) * L.pitch + L.left;
-    for (int h = 0; h < H; ++h) std::copy(from + h * W, from + (h + 1) * W, to + h * L.pitch);
+    for (int h = 0; h < H; ++h, from += W, to += L.pitch) {
+      int w = 0;
+      for (; w + lanes <= W; w += lanes) B::load_unaligned(from + w).store_unaligned(to + w);
+      for (; w < W; ++w) to[w] = from[w];
+    }
   }
 }
 
@@ -126,37 +134,42 @@ struct PlaneConv {
 // for KB output channels at once, PB output rows at a time and one vector of `lanes` outputs
 // along each row. The KB x PB vector sums stay in registers while every tap is added: each
 // vector loaded from the input feeds KB fused multiply-adds and each broadcast weight PB of
-// them, so loads are never the bottleneck, and the KB*PB independent sums hide the FMA
-// latency. Rows past the last output row (up to a multiple of PB) are computed from the zero
-// rows of the buffer and not stored; lanes past the last column are not stored either.
-template <int KB, int PB, typename T>
+// them, and the KB*PB independent sums hide the FMA latency. KR > 0 is the kernel height known
+// at compile time, with no vertical dilation: then input row p0 + j serves every r with
+// i + r = j, and the compiler loads it once for all of them (PB + KR - 1 loads per column tap
+// instead of PB*KR). Rows past the last output row (up to a multiple of PB) are computed from
+// the zero rows of the buffer and not stored; lanes past the last column are not stored either.
+template <int KB, int PB, int KR, typename T>
 void conv_block(const PlaneConv& job, const T* in, const T* w, const T* bias, T* out,
                 std::size_t out_plane) {
   using B = Batch<T>;
   constexpr int lanes = int(B::size);
-  const int CRS = job.in_channels * job.R * job.S;
+  const int R = KR > 0 ? KR : job.R, dil_h = KR > 0 ? 1 : job.dil_h;
+  const int CRS = job.in_channels * R * job.S;
   for (int p0 = 0; p0 < job.out_rows; p0 += PB) {
     for (int q0 = 0; q0 < job.out_cols; q0 += lanes) {
       B acc[KB][PB];
       for (int kb = 0; kb < KB; ++kb)
         for (int i = 0; i < PB; ++i) acc[kb][i] = B(bias ? bias[kb] : T(0));
       for (int c = 0; c < job.in_channels; ++c) {
-        for (int r = 0; r < job.R; ++r) {
-          const T* in_r = in + c * job.plane + std::size_t(p0 + r * job.dil_h) * job.pitch + q0;
-          const T* w_r = w + (c * job.R + r) * job.S;
-          for (int s = 0; s < job.S; ++s) {
-            const T* in_s = in_r + s * job.dil_w;
+        const T* in_c = in + c * job.plane + std::size_t(p0) * job.pitch + q0;
+        const T* w_c = w + c * R * job.S;
+        for (int s = 0; s < job.S; ++s) {
+          const T* in_s = in_c + s * job.dil_w;
+          for (int r = 0; r < R; ++r) {
             for (int i = 0; i < PB; ++i) {
-              const B x_v = B::load_unaligned(in_s + std::size_t(i) * job.pitch);
+              const B x_v = B::load_unaligned(in_s + std::size_t(i + r * dil_h) * job.pitch);
               for (int kb = 0; kb < KB; ++kb)
-                acc[kb][i] = xsimd::fma(B(w_r[kb * CRS + s]), x_v, acc[kb][i]);
+                acc[kb][i] = xsimd::fma(B(w_c[kb * CRS + r * job.S + s]), x_v, acc[kb][i]);
             }
           }
         }
       }
-      const int rows = std::min(PB, job.out_rows - p0), cols = std::min(lanes, job.out_cols - q0);
-      for (int kb = 0; kb < KB; ++kb) {
-        for (int i = 0; i < rows; ++i) {
+      // Stored with compile-time indices only, so that the sums never leave the registers.
+      const int cols = std::min(lanes, job.out_cols - q0);
+      for (int i = 0; i < PB; ++i) {
+        if (p0 + i >= job.out_rows) break;
+        for (int kb = 0; kb < KB; ++kb) {
           T* to = out + kb * out_plane + std::size_t(p0 + i) * job.out_cols + q0;
           if (cols == lanes) {
             acc[kb][i].store_unaligned(to);
@@ -175,24 +188,36 @@ void conv_block(const PlaneConv& job, const T* in, const T* w, const T* bias, T*
 /// All `out_channels` of one group: blocks of 8 output channels x 2 rows, then one block each
 /// of 4 x 4, 2 x 8 and 1 x 8 for the rest (so 1 to 16 channels need at most 4 kinds of block).
 /// w holds the out_channels filters one after the other (in_channels*R*S each).
-template <typename T>
-void conv_planes(const PlaneConv& job, const T* in, const T* w, const T* bias, T* out,
-                 int out_channels, std::size_t out_plane) {
+template <int KR, typename T>
+void conv_planes_of_height(const PlaneConv& job, const T* in, const T* w, const T* bias, T* out,
+                           int out_channels, std::size_t out_plane) {
   const std::size_t CRS = std::size_t(job.in_channels) * job.R * job.S;
   const auto at = [&](int k) { return bias ? bias + k : nullptr; };
   int k = 0;
   for (; k + 8 <= out_channels; k += 8)
-    conv_block<8, 2>(job, in, w + k * CRS, at(k), out + k * out_plane, out_plane);
+    conv_block<8, 2, KR>(job, in, w + k * CRS, at(k), out + k * out_plane, out_plane);
   if (out_channels - k >= 4) {
-    conv_block<4, 4>(job, in, w + k * CRS, at(k), out + k * out_plane, out_plane);
+    conv_block<4, 4, KR>(job, in, w + k * CRS, at(k), out + k * out_plane, out_plane);
     k += 4;
   }
   if (out_channels - k >= 2) {
-    conv_block<2, 8>(job, in, w + k * CRS, at(k), out + k * out_plane, out_plane);
+    conv_block<2, 8, KR>(job, in, w + k * CRS, at(k), out + k * out_plane, out_plane);
     k += 2;
   }
   if (out_channels - k >= 1)
-    conv_block<1, 8>(job, in, w + k * CRS, at(k), out + k * out_plane, out_plane);
+    conv_block<1, 8, KR>(job, in, w + k * CRS, at(k), out + k * out_plane, out_plane);
+}
+
+/// The blocks with the 3-row kernel known at compile time when that is the layer (3x3, no
+/// vertical dilation: the layers grouped convolutions are made of), any kernel otherwise.
+template <typename T>
+void conv_planes(const PlaneConv& job, const T* in, const T* w, const T* bias, T* out,
+                 int out_channels, std::size_t out_plane) {
+  if (job.R == 3 && job.dil_h == 1) {
+    conv_planes_of_height<3>(job, in, w, bias, out, out_channels, out_plane);
+  } else {
+    conv_planes_of_height<0>(job, in, w, bias, out, out_channels, out_plane);
+  }
 }
 
 /// What backward-weight needs to find its operands: x in the forward layout, dy from its
