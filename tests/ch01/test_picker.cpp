@@ -73,26 +73,34 @@ TEST_CASE("Auto picks the kernel made for each shape", "[conv][picker]") {
   CHECK(auto_choice(Conv2dOptions(256, 64, 1).stride(2), {2, 256, 8, 8}) == ConvAlgo::Pointwise);
   CHECK(auto_choice(Conv2dOptions(64, 64, 3).padding(1).groups(64), {2, 64, 16, 16}) ==
         ConvAlgo::Depthwise);
-  CHECK(auto_choice(Conv2dOptions(3, 16, 3).padding(1), {2, 3, 32, 32}) == ConvAlgo::Direct);
-  CHECK(auto_choice(Conv2dOptions(8, 6, 5).padding(2).groups(2), {2, 8, 9, 9}) == ConvAlgo::Direct);
+  // Stride 1 with at most 16 channels per group in and out: the stem, ResNeXt's 4 per group,
+  // dense layers of 16 channels.
+  CHECK(auto_choice(Conv2dOptions(3, 16, 3).padding(1), {2, 3, 32, 32}) == ConvAlgo::Grouped);
+  CHECK(auto_choice(Conv2dOptions(8, 6, 5).padding(2).groups(2), {2, 8, 9, 9}) ==
+        ConvAlgo::Grouped);
   CHECK(auto_choice(Conv2dOptions(128, 128, 3).padding(1).groups(32), {2, 128, 16, 16}) ==
-        ConvAlgo::Direct);  // C/G = 4
+        ConvAlgo::Grouped);  // C/G = 4
+  CHECK(auto_choice(Conv2dOptions(16, 16, 3).padding(1), {2, 16, 32, 32}) == ConvAlgo::Grouped);
+  CHECK(auto_choice(Conv2dOptions(64, 64, 3).padding(1).groups(8), {2, 64, 8, 8}) ==
+        ConvAlgo::Grouped);  // 8 channels per group
+  CHECK(auto_choice(Conv2dOptions(16, 16, 1).padding(1), {2, 16, 5, 5}) == ConvAlgo::Grouped);
+  // A strided stem: few input channels per group, but not stride 1.
+  CHECK(auto_choice(Conv2dOptions(3, 16, 3).stride(2).padding(1), {2, 3, 32, 32}) ==
+        ConvAlgo::Direct);
   CHECK(auto_choice(Conv2dOptions(32, 32, 3).padding(1), {2, 32, 16, 16}) == ConvAlgo::Winograd4);
   CHECK(auto_choice(Conv2dOptions(64, 64, 3).padding(1), {2, 64, 8, 8}) == ConvAlgo::Winograd4);
-  // Too few channels for Winograd's transforms to pay off (threshold 32 per group, in and out).
-  CHECK(auto_choice(Conv2dOptions(16, 16, 3).padding(1), {2, 16, 32, 32}) == ConvAlgo::Im2col);
+  // Too few channels for Winograd's transforms to pay off (threshold 32 per group, in and out),
+  // too many for grouped (32 > 16 per group).
   CHECK(auto_choice(Conv2dOptions(32, 16, 3).padding(1), {2, 32, 16, 16}) == ConvAlgo::Im2col);
   CHECK(auto_choice(Conv2dOptions(64, 64, 3).padding(1).groups(2), {2, 64, 8, 8}) ==
         ConvAlgo::Winograd4);  // 32 channels per group
-  CHECK(auto_choice(Conv2dOptions(64, 64, 3).padding(1).groups(8), {2, 64, 8, 8}) ==
-        ConvAlgo::Im2col);  // 8 channels per group
   // No specialized kernel: strided, dilated, 5x5, 1x1 with padding.
   CHECK(auto_choice(Conv2dOptions(16, 32, 3).stride(2).padding(1), {2, 16, 32, 32}) ==
         ConvAlgo::Im2col);
   CHECK(auto_choice(Conv2dOptions(32, 32, 3).padding(2).dilation(2), {2, 32, 16, 16}) ==
         ConvAlgo::Im2col);
   CHECK(auto_choice(Conv2dOptions(32, 32, 5).padding(2), {2, 32, 16, 16}) == ConvAlgo::Im2col);
-  CHECK(auto_choice(Conv2dOptions(16, 16, 1).padding(1), {2, 16, 5, 5}) == ConvAlgo::Im2col);
+  CHECK(auto_choice(Conv2dOptions(32, 32, 1).padding(1), {2, 32, 5, 5}) == ConvAlgo::Im2col);
 
   Conv2d fresh(Conv2dOptions(3, 4, 3));
   CHECK(fresh.algorithm() == ConvAlgo::Auto);

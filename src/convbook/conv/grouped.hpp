@@ -7,7 +7,7 @@
 /// G groups, Cg = C/G and Kg = K/G channels per group.
 ///
 /// Per image and group, the Cg input planes are copied into a zero-padded buffer; a register
-/// block of up to 8 output channels x up to 16 output rows, one SIMD vector of consecutive
+/// block of up to 8 output channels x up to 8 output rows, one SIMD vector of consecutive
 /// outputs each, then receives every tap: one vector load of the input feeds one fused
 /// multiply-add per output channel of the block. Backward-data is the same kernel run on dy
 /// with the flipped, transposed weights; backward-weight keeps vector sums per (output channel,
