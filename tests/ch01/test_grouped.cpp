@@ -48,3 +48,19 @@ TEST_CASE("grouped refuses the layers it cannot compute", "[conv][grouped]") {
   CHECK_THROWS_WITH(conv2d_backward_grouped(wide, b, b, b, b, b, b, ws),
                     Contains("conv2d_backward_grouped: in_channels=32, out_channels=8, groups=1"));
 }
+
+TEST_CASE("grouped's workspace stays within its stated size and stops growing", "[conv][grouped]") {
+  const ConvGeometry g = geometry(4, {8, 4, 4}, {13, 21}, {3, 3}, {1, 1}, {1, 1});
+  const std::vector<T> x = random_vector(std::size_t(g.N) * g.C * g.H * g.W, 1);
+  const std::vector<T> w = random_vector(std::size_t(g.K) * 4 * 9, 2);
+  std::vector<T> y(std::size_t(g.N) * g.K * g.P() * g.Q()), dx(x.size()), dw(w.size()), db(g.K);
+  std::vector<T> ws;
+  conv2d_forward_grouped(g, x.data(), w.data(), w.data(), y.data(), ws);
+  conv2d_backward_grouped(g, x.data(), w.data(), y.data(), dx.data(), dw.data(), db.data(), ws);
+  const std::size_t warm = ws.size();
+  CHECK(warm > 0);
+  CHECK(warm <= conv2d_grouped_workspace_size(g));
+  conv2d_forward_grouped(g, x.data(), w.data(), w.data(), y.data(), ws);
+  conv2d_backward_grouped(g, x.data(), w.data(), y.data(), dx.data(), dw.data(), db.data(), ws);
+  CHECK(ws.size() == warm);
+}
