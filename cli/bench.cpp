@@ -20,7 +20,8 @@ BenchCommand::BenchCommand(CLI::App& app) {
   conv_->add_option("--shape", o.shapes, "only these shapes (repeatable), e.g. 3x3_16-16_32x32");
   conv_->add_option("--algo", o.algos,
                     "only these algorithms (repeatable): naive, im2col, winograd2, winograd4, "
-                    "direct, depthwise, pointwise, auto (default: all but naive and auto)");
+                    "direct, depthwise, pointwise, grouped, auto (default: all but naive and "
+                    "auto)");
   conv_->add_flag("--include-naive", o.include_naive, "also time naive (slow: seconds a shape)");
   conv_->add_option("--threads", threads_, "OpenMP threads (0: measure both 1 and 2)")
       ->capture_default_str();

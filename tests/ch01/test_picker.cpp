@@ -73,26 +73,34 @@ TEST_CASE("Auto picks the kernel made for each shape", "[conv][picker]") {
   CHECK(auto_choice(Conv2dOptions(256, 64, 1).stride(2), {2, 256, 8, 8}) == ConvAlgo::Pointwise);
   CHECK(auto_choice(Conv2dOptions(64, 64, 3).padding(1).groups(64), {2, 64, 16, 16}) ==
         ConvAlgo::Depthwise);
-  CHECK(auto_choice(Conv2dOptions(3, 16, 3).padding(1), {2, 3, 32, 32}) == ConvAlgo::Direct);
-  CHECK(auto_choice(Conv2dOptions(8, 6, 5).padding(2).groups(2), {2, 8, 9, 9}) == ConvAlgo::Direct);
+  // Stride 1 with at most 16 channels per group in and out: the stem, ResNeXt's 4 per group,
+  // dense layers of 16 channels.
+  CHECK(auto_choice(Conv2dOptions(3, 16, 3).padding(1), {2, 3, 32, 32}) == ConvAlgo::Grouped);
+  CHECK(auto_choice(Conv2dOptions(8, 6, 5).padding(2).groups(2), {2, 8, 9, 9}) ==
+        ConvAlgo::Grouped);
   CHECK(auto_choice(Conv2dOptions(128, 128, 3).padding(1).groups(32), {2, 128, 16, 16}) ==
-        ConvAlgo::Direct);  // C/G = 4
+        ConvAlgo::Grouped);  // C/G = 4
+  CHECK(auto_choice(Conv2dOptions(16, 16, 3).padding(1), {2, 16, 32, 32}) == ConvAlgo::Grouped);
+  CHECK(auto_choice(Conv2dOptions(64, 64, 3).padding(1).groups(8), {2, 64, 8, 8}) ==
+        ConvAlgo::Grouped);  // 8 channels per group
+  CHECK(auto_choice(Conv2dOptions(16, 16, 1).padding(1), {2, 16, 5, 5}) == ConvAlgo::Grouped);
+  // A strided stem: few input channels per group, but not stride 1.
+  CHECK(auto_choice(Conv2dOptions(3, 16, 3).stride(2).padding(1), {2, 3, 32, 32}) ==
+        ConvAlgo::Direct);
   CHECK(auto_choice(Conv2dOptions(32, 32, 3).padding(1), {2, 32, 16, 16}) == ConvAlgo::Winograd4);
   CHECK(auto_choice(Conv2dOptions(64, 64, 3).padding(1), {2, 64, 8, 8}) == ConvAlgo::Winograd4);
-  // Too few channels for Winograd's transforms to pay off (threshold 32 per group, in and out).
-  CHECK(auto_choice(Conv2dOptions(16, 16, 3).padding(1), {2, 16, 32, 32}) == ConvAlgo::Im2col);
+  // Too few channels for Winograd's transforms to pay off (threshold 32 per group, in and out),
+  // too many for grouped (32 > 16 per group).
   CHECK(auto_choice(Conv2dOptions(32, 16, 3).padding(1), {2, 32, 16, 16}) == ConvAlgo::Im2col);
   CHECK(auto_choice(Conv2dOptions(64, 64, 3).padding(1).groups(2), {2, 64, 8, 8}) ==
         ConvAlgo::Winograd4);  // 32 channels per group
-  CHECK(auto_choice(Conv2dOptions(64, 64, 3).padding(1).groups(8), {2, 64, 8, 8}) ==
-        ConvAlgo::Im2col);  // 8 channels per group
   // No specialized kernel: strided, dilated, 5x5, 1x1 with padding.
   CHECK(auto_choice(Conv2dOptions(16, 32, 3).stride(2).padding(1), {2, 16, 32, 32}) ==
         ConvAlgo::Im2col);
   CHECK(auto_choice(Conv2dOptions(32, 32, 3).padding(2).dilation(2), {2, 32, 16, 16}) ==
         ConvAlgo::Im2col);
   CHECK(auto_choice(Conv2dOptions(32, 32, 5).padding(2), {2, 32, 16, 16}) == ConvAlgo::Im2col);
-  CHECK(auto_choice(Conv2dOptions(16, 16, 1).padding(1), {2, 16, 5, 5}) == ConvAlgo::Im2col);
+  CHECK(auto_choice(Conv2dOptions(32, 32, 1).padding(1), {2, 32, 5, 5}) == ConvAlgo::Im2col);
 
   Conv2d fresh(Conv2dOptions(3, 4, 3));
   CHECK(fresh.algorithm() == ConvAlgo::Auto);
@@ -132,6 +140,16 @@ TEST_CASE("every algorithm equals naive on layers it supports", "[conv][picker]"
     check_matches_naive(ConvAlgo::Pointwise, Conv2dOptions(6, 10, 1), {2, 6, 5, 7});
     check_matches_naive(ConvAlgo::Pointwise, Conv2dOptions(6, 4, 1).stride(2).groups(2),
                         {2, 6, 7, 9});
+  }
+  SECTION("grouped") {
+    check_matches_naive(ConvAlgo::Grouped, Conv2dOptions(8, 12, 3).padding(1).groups(4),
+                        {2, 8, 9, 7});  // Cg = 2, Kg = 3
+    check_matches_naive(ConvAlgo::Grouped, Conv2dOptions(32, 32, 3).padding(1).groups(8),
+                        {3, 32, 5, 19});  // ResNeXt's 4 channels per group, rows of 19
+    check_matches_naive(
+        ConvAlgo::Grouped,
+        Conv2dOptions(6, 9, {5, 3}).padding({2, 0}).dilation(2).groups(3).bias(false),
+        {1, 6, 11, 8});
   }
   SECTION("auto") {
     check_matches_naive(ConvAlgo::Auto, Conv2dOptions(32, 32, 3).padding(1), {2, 32, 7, 9});
@@ -177,16 +195,25 @@ TEST_CASE("forcing an algorithm on a layer it cannot compute fails at forward", 
   dense.set_algorithm(ConvAlgo::Direct);
   CHECK_THROWS_WITH(dense.forward(random_tensor({1, 8, 5, 5}, 1)),
                     Contains("direct needs at most 4 input channels") && Contains("C=8"));
+  strided.set_algorithm(ConvAlgo::Grouped);
+  CHECK_THROWS_WITH(strided.forward(random_tensor({1, 4, 7, 7}, 1)),
+                    Contains("grouped needs stride 1 and at most 16 input and 16 output channels "
+                             "per group") &&
+                        Contains("stride (2, 2)"));
+  Conv2d wide(Conv2dOptions(64, 64, 3).padding(1).groups(2));
+  wide.set_algorithm(ConvAlgo::Grouped);
+  CHECK_THROWS_WITH(wide.forward(random_tensor({1, 64, 5, 5}, 1)),
+                    Contains("grouped needs") && Contains("groups 2, C=64 K=64"));
 }
 
 TEST_CASE("algorithm names round-trip and a bad name lists the valid ones", "[conv][picker]") {
-  REQUIRE(all_conv_algos().size() == 8);
+  REQUIRE(all_conv_algos().size() == 9);
   for (ConvAlgo algo : all_conv_algos()) CHECK(parse_conv_algo(to_string(algo)) == algo);
   CHECK(to_string(ConvAlgo::Winograd4) == "winograd4");
   CHECK(parse_conv_algo("im2col") == ConvAlgo::Im2col);
   CHECK_THROWS_WITH(parse_conv_algo("fast"),
                     Contains("'fast' is unknown") &&
                         Contains("auto, naive, im2col, winograd2, winograd4, direct, depthwise, "
-                                 "pointwise"));
+                                 "pointwise, grouped"));
   CHECK_THROWS_AS(parse_conv_algo("Winograd4"), Error);  // names are lower case
 }

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "convbook/conv/direct.hpp"
+#include "convbook/conv/grouped.hpp"
 #include "convbook/conv/im2col.hpp"
 #include "convbook/conv/pointwise.hpp"
 #include "convbook/conv/winograd.hpp"
@@ -53,8 +54,9 @@ ConvAlgo resolve(ConvAlgo algo, const ConvGeometry& g) {
 //! [conv-algos]
 const std::vector<ConvAlgo>& all_conv_algos() {
   static const std::vector<ConvAlgo> algos = {
-      ConvAlgo::Auto,      ConvAlgo::Naive,  ConvAlgo::Im2col,    ConvAlgo::Winograd2,
-      ConvAlgo::Winograd4, ConvAlgo::Direct, ConvAlgo::Depthwise, ConvAlgo::Pointwise};
+      ConvAlgo::Auto,      ConvAlgo::Naive,     ConvAlgo::Im2col,
+      ConvAlgo::Winograd2, ConvAlgo::Winograd4, ConvAlgo::Direct,
+      ConvAlgo::Depthwise, ConvAlgo::Pointwise, ConvAlgo::Grouped};
   return algos;
 }
 
@@ -76,6 +78,8 @@ std::string to_string(ConvAlgo algo) {
       return "depthwise";
     case ConvAlgo::Pointwise:
       return "pointwise";
+    case ConvAlgo::Grouped:
+      return "grouped";
   }
   return "unknown";
 }
@@ -100,6 +104,8 @@ bool conv_algo_supports(ConvAlgo algo, const ConvGeometry& g) {
       return depthwise_supports(g);
     case ConvAlgo::Pointwise:
       return pointwise_supports(g);
+    case ConvAlgo::Grouped:
+      return grouped_supports(g);
     default:
       return true;  // Auto, Naive, Im2col: any configuration
   }
@@ -116,6 +122,9 @@ std::string conv_algo_requirement(ConvAlgo algo) {
       return "a depthwise layer (groups == in_channels == out_channels)";
     case ConvAlgo::Pointwise:
       return "a 1x1 kernel with padding 0";
+    case ConvAlgo::Grouped:
+      return "stride 1 and at most 16 input and 16 output channels per group (C/G <= 16, "
+             "K/G <= 16)";
     default:
       return "";
   }
@@ -136,9 +145,20 @@ ConvAlgo pick_conv_algo(const ConvGeometry& g) {
   // the microkernel. dw3x3_64_16x16: depthwise 5.2 / 16.4, direct 6.3 / 18.8, im2col
   // 22.9 / 101.
   if (depthwise_supports(g)) return ConvAlgo::Depthwise;
-  // Few channels per group (C/G <= 4): the GEMM's reduction C/G*R*S <= 36 is too short, direct
-  // loops win. Stem 3x3_3-16_32x32: direct 2.5 / 12.5, im2col 5.0 / 19.5;
-  // 3x3g32_128-128_16x16: direct 36.1 / 85.3, im2col 48.6 / 130, winograd4 30.6 / 122.
+  // Stride 1 with at most 16 channels per group, in and out: a register block of output
+  // channels x rows per group beats every GEMM-based kernel, whose reduction Cg*R*S <= 144 is
+  // short and whose tiles are mostly empty with Kg <= 16 (--repeats 5). 3x3g32_128-128_16x16:
+  // grouped 5.8 / 23.0, direct 33.4 / 74.5, winograd4 28.9 / 121, im2col 37.5 / 131;
+  // 3x3_16-16_32x32: grouped 11.0 / 26.7, winograd4 14.8 / 56.6, im2col 17.5 / 61.7; stem
+  // 3x3_3-16_32x32: grouped 1.9 / 6.6, direct 2.3 / 9.5. Also measured (a scratch driver timing the
+  // same calls, batch 128, best of 5): 8x8 images with 8 channels per group 2.4 / 9.7 against
+  // winograd4 5.2 / 20.9; with 16 per group level with winograd4 (20.0 vs 18.5 ms fwd+bwd). It
+  // loses only to the depthwise kernel (dw3x3_128_8x8: 1.9 / 6.0 against 1.2 / 3.6), hence the
+  // order.
+  if (grouped_supports(g)) return ConvAlgo::Grouped;
+  // Few channels per group (C/G <= 4) with a stride (stride 1 went to grouped above): the
+  // GEMM's reduction C/G*R*S <= 36 is too short, direct loops win. Stem 3x3_3-16_32x32 (at
+  // stride 1): direct 2.5 / 12.5, im2col 5.0 / 19.5.
   if (direct_supports(g)) return ConvAlgo::Direct;
   // Dense 3x3 stride 1 with enough channels: F(4x4,3x3) does 4x fewer multiplications than
   // im2col, F(2x2,3x3) 2.25x, but pays for its transforms. winograd4 vs im2col:
@@ -149,7 +169,7 @@ ConvAlgo pick_conv_algo(const ConvGeometry& g) {
       g.K / g.G >= kWinogradMinChannels) {
     return kWinogradTile == 4 ? ConvAlgo::Winograd4 : ConvAlgo::Winograd2;
   }
-  // Everything else (strided, dilated, 5x5, dense 3x3 below 32 channels, grouped with 5 to 31
+  // Everything else (strided, dense 3x3 with 17 to 31 channels, dilated or 5x5 with more than 16
   // channels per group): im2col, which handles every configuration.
   return ConvAlgo::Im2col;
 }
@@ -176,6 +196,9 @@ void conv2d_forward(ConvAlgo algo, const ConvGeometry& g, const T* x, const T* w
       break;
     case ConvAlgo::Pointwise:
       conv2d_forward_pointwise(g, x, w, bias, y, workspace);
+      break;
+    case ConvAlgo::Grouped:
+      conv2d_forward_grouped(g, x, w, bias, y, workspace);
       break;
     default:
       conv2d_forward_im2col(g, x, w, bias, y, workspace);
@@ -204,6 +227,9 @@ void conv2d_backward(ConvAlgo algo, const ConvGeometry& g, const T* x, const T* 
       break;
     case ConvAlgo::Pointwise:
       conv2d_backward_pointwise(g, x, w, dy, dx, dw, db, workspace);
+      break;
+    case ConvAlgo::Grouped:
+      conv2d_backward_grouped(g, x, w, dy, dx, dw, db, workspace);
       break;
     default:
       conv2d_backward_im2col(g, x, w, dy, dx, dw, db, workspace);

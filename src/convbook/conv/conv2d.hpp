@@ -129,13 +129,14 @@ enum class ConvAlgo {
   Direct,     ///< direct SIMD loops for few channels per group, C/G <= 4 (direct.hpp)
   Depthwise,  ///< direct SIMD loops for depthwise, G == C == K (direct.hpp)
   Pointwise,  ///< 1x1, padding 0, as a GEMM without im2col (pointwise.hpp)
+  Grouped,    ///< a kernel per group: stride 1, C/G <= 16 and K/G <= 16 (grouped.hpp)
 };
 
 /// @brief Every ConvAlgo, Auto first, in declaration order.
 const std::vector<ConvAlgo>& all_conv_algos();
 
 /// @brief The name of an algorithm: "auto", "naive", "im2col", "winograd2", "winograd4",
-/// "direct", "depthwise" or "pointwise".
+/// "direct", "depthwise", "pointwise" or "grouped".
 std::string to_string(ConvAlgo algo);
 
 /// @brief The algorithm of a name written by to_string.
@@ -151,10 +152,11 @@ bool conv_algo_supports(ConvAlgo algo, const ConvGeometry& g);
 std::string conv_algo_requirement(ConvAlgo algo);
 
 /// @brief The algorithm ConvAlgo::Auto uses for `g`: the first rule that applies of
-/// pointwise (1x1, padding 0), depthwise (G == C == K), direct (C/G <= 4, the stem included),
-/// Winograd F(4x4,3x3) (3x3 stride 1 dilation 1, >= 32 channels per group in and out) and
-/// im2col (everything else). Never returns Auto or Naive. The measured times behind each rule
-/// are in conv2d.cpp.
+/// pointwise (1x1, padding 0), depthwise (G == C == K), grouped (stride 1, C/G <= 16 and
+/// K/G <= 16: the stride-1 stem and the dense layers of 16 channels included), direct
+/// (C/G <= 4, strided), Winograd F(4x4,3x3) (3x3 stride 1 dilation 1, >= 32 channels per group
+/// in and out) and im2col (everything else). Never returns Auto or Naive. The measured times behind
+/// each rule are in conv2d.cpp.
 ConvAlgo pick_conv_algo(const ConvGeometry& g);
 
 /// @brief y = conv2d(x, w) + bias with the given algorithm (Auto resolved by pick_conv_algo).
