@@ -98,6 +98,17 @@ void winograd_filter_transform(const T* w, T* u, std::size_t stride) {
 /// transformed values are stored kTileLanes in a row.
 constexpr int kTileLanes = 16;
 
+/// The first `lanes` values of sum to dst. A whole block is a fixed-size loop the compiler turns
+/// into one vector store; a variable-length std::copy would be a call to memmove per position.
+template <typename T>
+void store_lanes(const T (&sum)[kTileLanes], int lanes, T* dst) {
+  if (lanes == kTileLanes) {
+    for (int l = 0; l < kTileLanes; ++l) dst[l] = sum[l];
+  } else {
+    std::copy(sum, sum + lanes, dst);
+  }
+}
+
 /// V = B^T d B for `lanes` alpha x alpha input tiles d[.][.][l]; position xi of tile l goes to
 /// v[xi * stride + l].
 template <int m, typename T>
@@ -123,7 +134,7 @@ void winograd_input_transform(const T (&d)[m + 2][m + 2][kTileLanes], T* v, std:
         sum[l] = 0;
         for (int k = 0; k < alpha; ++k) sum[l] += bd[i][k][l] * T(W::BT[j][k]);
       }
-      std::copy(sum, sum + lanes, v + (i * alpha + j) * stride);
+      store_lanes(sum, lanes, v + (i * alpha + j) * stride);
     }
 }
 
@@ -136,8 +147,13 @@ void winograd_output_transform(const T* mm, std::size_t stride, int lanes,
   constexpr int alpha = m + 2;
   T mt[alpha][alpha][kTileLanes];
   for (int xi = 0; xi < alpha * alpha; ++xi) {
-    std::copy(mm + xi * stride, mm + xi * stride + lanes, mt[xi / alpha][xi % alpha]);
-    std::fill(mt[xi / alpha][xi % alpha] + lanes, mt[xi / alpha][xi % alpha] + kTileLanes, T(0));
+    T* row = mt[xi / alpha][xi % alpha];
+    if (lanes == kTileLanes) {  // a whole block: a fixed-size copy, one vector move
+      for (int l = 0; l < kTileLanes; ++l) row[l] = mm[xi * stride + l];
+    } else {
+      std::copy(mm + xi * stride, mm + xi * stride + lanes, row);
+      std::fill(row + lanes, row + kTileLanes, T(0));
+    }
   }
   T am[m][alpha][kTileLanes];  // A^T M
   for (int i = 0; i < m; ++i)
@@ -194,7 +210,7 @@ void winograd_output_adjoint(const T (&dy)[m][m][kTileLanes], T* dm, std::size_t
         sum[l] = 0;
         for (int k = 0; k < m; ++k) sum[l] += ady[i][k][l] * T(W::AT[k][j]);
       }
-      std::copy(sum, sum + lanes, dm + (i * alpha + j) * stride);
+      store_lanes(sum, lanes, dm + (i * alpha + j) * stride);
     }
 }
 
@@ -277,35 +293,83 @@ struct TileWalk {
   }
 };
 
+/// The side of the zero-padded planes the input tiles are cut from: tiles x m outputs need
+/// tiles x m + 2 inputs, so every window of every tile lies inside the plane.
+template <int m>
+int padded_side(int outputs) {
+  return (outputs + m - 1) / m * m + 2;
+}
+
+template <int m>
+std::size_t padded_plane_size(const ConvGeometry& g) {
+  return std::size_t(padded_side<m>(g.P())) * padded_side<m>(g.Q());
+}
+
+/// Scalars of one thread's share of the scratch for a round of `images`: V (alpha^2, Cg, cols),
+/// M (alpha^2, Kg, cols) and one padded plane per image.
+template <int m>
+std::size_t round_scratch_size(const ConvGeometry& g, int images) {
+  const std::size_t positions = std::size_t(m + 2) * (m + 2);
+  const std::size_t tiles = std::size_t((g.P() + m - 1) / m) * ((g.Q() + m - 1) / m);
+  const std::size_t channels = std::size_t(g.C / g.G + g.K / g.G);
+  return std::size_t(images) * (positions * channels * tiles + padded_plane_size<m>(g));
+}
+
+/// Copies one H x W input plane into a padded Hp x Wp plane: input pixel (h, v) lands at
+/// (h + pad_h, v + pad_w), everything else is 0. A negative padding crops.
+template <typename T>
+void pad_plane(const ConvGeometry& g, const T* x, int Hp, int Wp, T* xp) {
+  const int lo = std::clamp(g.pad_w, 0, Wp), hi = std::clamp(g.W + g.pad_w, lo, Wp);
+  for (int hp = 0; hp < Hp; ++hp) {
+    T* row = xp + std::size_t(hp) * Wp;
+    const int h = hp - g.pad_h;
+    if (h < 0 || h >= g.H || hi == lo) {
+      std::fill(row, row + Wp, T(0));
+      continue;
+    }
+    std::fill(row, row + lo, T(0));
+    std::copy(x + std::size_t(h) * g.W + (lo - g.pad_w), x + std::size_t(h) * g.W + (hi - g.pad_w),
+              row + lo);
+    std::fill(row + hi, row + Wp, T(0));
+  }
+}
+
 /// Step 2 of the forward pass for the images [n0, n0 + cols / tiles) of group grp: the
 /// alpha x alpha input windows every m pixels (overlapping by 2), zeros outside the image,
 /// through B^T d B; position xi of tile t of channel c goes to V[xi][c][t].
+/// Each channel's planes are first copied into zero-padded planes (scratch `planes`, one per
+/// image of the round), so that cutting a tile needs no test for the border: on a 16 x 16
+/// image, 12 of the 16 tiles of F(4x4, 3x3) touch the border.
 template <int m, typename T>
-void winograd_input_tiles(const ConvGeometry& g, const T* x, int grp, int n0, int cols, T* V) {
+void winograd_input_tiles(const ConvGeometry& g, const T* x, int grp, int n0, int cols, T* V,
+                          T* planes) {
   constexpr int alpha = m + 2;
   const int Cg = g.C / g.G;
   const int tiles_h = (g.P() + m - 1) / m, tiles_w = (g.Q() + m - 1) / m;
+  const int images = cols / (tiles_h * tiles_w);
+  const int Hp = padded_side<m>(g.P()), Wp = padded_side<m>(g.Q());
+  const std::size_t plane = std::size_t(Hp) * Wp;
   const int blocks = (cols + kTileLanes - 1) / kTileLanes;
   for (int c = 0; c < Cg; ++c) {
+    for (int i = 0; i < images; ++i)
+      pad_plane(g, x + (std::size_t(n0 + i) * g.C + grp * Cg + c) * g.H * g.W, Hp, Wp,
+                planes + i * plane);
     for (int blk = 0; blk < blocks; ++blk) {
       const int t0 = blk * kTileLanes, lanes = std::min(kTileLanes, cols - t0);
-      T d[alpha][alpha][kTileLanes] = {};  // lanes past the last tile stay 0
+      // Where each tile's window starts in the padded planes; lanes past the last tile read
+      // the first window again (their results are not stored).
+      int start[kTileLanes] = {};
       TileWalk at(n0, t0, tiles_h, tiles_w);
-      for (int l = 0; l < lanes; ++l, at.next()) {
-        const T* xc = x + (std::size_t(at.n) * g.C + grp * Cg + c) * g.H * g.W;
-        const int h0 = at.ty * m - g.pad_h, v0 = at.tx * m - g.pad_w;
-        if (h0 >= 0 && h0 + alpha <= g.H && v0 >= 0 && v0 + alpha <= g.W) {  // inside: no tests
-          const T* src = xc + h0 * g.W + v0;
-          for (int i = 0; i < alpha; ++i)
-            for (int j = 0; j < alpha; ++j) d[i][j][l] = src[i * g.W + j];
-          continue;
+      for (int l = 0; l < lanes; ++l, at.next())
+        start[l] = int((at.n - n0) * plane) + at.ty * m * Wp + at.tx * m;
+      // d[i][j][l] = window pixel (i, j) of tile l: with the tile innermost, one vector gather
+      // per pixel of the window.
+      T d[alpha][alpha][kTileLanes];
+      for (int i = 0; i < alpha; ++i)
+        for (int j = 0; j < alpha; ++j) {
+#pragma omp simd
+          for (int l = 0; l < kTileLanes; ++l) d[i][j][l] = planes[start[l] + i * Wp + j];
         }
-        for (int i = 0; i < alpha; ++i)
-          for (int j = 0; j < alpha; ++j) {
-            const int h = h0 + i, v = v0 + j;
-            d[i][j][l] = (h >= 0 && h < g.H && v >= 0 && v < g.W) ? xc[h * g.W + v] : T(0);
-          }
-      }
       winograd_input_transform<m>(d, V + std::size_t(c) * cols + t0, std::size_t(Cg) * cols, lanes);
     }
   }
@@ -328,7 +392,8 @@ void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bi
   const int round = images_per_round(g, m, threads);
   const std::size_t KC = std::size_t(g.K) * Cg;
   const std::size_t V_size = std::size_t(positions) * Cg * round * tiles;
-  const std::size_t per_thread = std::size_t(positions) * (Cg + Kg) * round * tiles;
+  const std::size_t M_size = std::size_t(positions) * Kg * round * tiles;
+  const std::size_t per_thread = round_scratch_size<m>(g, round);
   T* U = scratch;
 
 #pragma omp parallel num_threads(threads)
@@ -342,6 +407,7 @@ void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bi
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
     T* V = U + positions * KC + std::size_t(t) * per_thread;
     T* M = V + V_size;
+    T* planes = M + M_size;
     const int n_begin = int(std::ptrdiff_t(g.N) * t / nt);
     const int n_end = int(std::ptrdiff_t(g.N) * (t + 1) / nt);
     for (int n0 = n_begin; n0 < n_end; n0 += round) {
@@ -350,7 +416,7 @@ void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bi
       for (int grp = 0; grp < g.G; ++grp) {
         // 2. Input tiles: alpha x alpha windows every m pixels (they overlap by 2), zeros
         //    outside the image; V[xi][c][t].
-        winograd_input_tiles<m>(g, x, grp, n0, cols, V);
+        winograd_input_tiles<m>(g, x, grp, n0, cols, V, planes);
         // 3. The element-wise products summed over c: one GEMM per position xi,
         //    M[xi] (Kg x cols) = U[xi] (Kg x Cg) * V[xi] (Cg x cols), on this thread (gemm
         //    called inside a parallel region does not start threads of its own).
@@ -402,7 +468,8 @@ void winograd_weight_gradient(const ConvGeometry& g, const T* x, const T* dy, T*
   const int round = images_per_round(g, m, threads);
   const std::size_t KC = std::size_t(g.K) * Cg, dU_size = positions * KC;
   const std::size_t V_size = std::size_t(positions) * Cg * round * tiles;
-  const std::size_t per_thread = std::size_t(positions) * (Cg + Kg) * round * tiles;
+  const std::size_t dM_size = std::size_t(positions) * Kg * round * tiles;
+  const std::size_t per_thread = round_scratch_size<m>(g, round);
 
 #pragma omp parallel num_threads(threads)
   {
@@ -410,6 +477,7 @@ void winograd_weight_gradient(const ConvGeometry& g, const T* x, const T* dy, T*
     T* dU = scratch + std::size_t(t) * dU_size;  // dU[xi][k][c], as U in the forward
     T* V = scratch + std::size_t(threads) * dU_size + std::size_t(t) * per_thread;
     T* dM = V + V_size;
+    T* planes = dM + dM_size;
     std::fill(dU, dU + dU_size, T(0));
     const int n_begin = int(std::ptrdiff_t(g.N) * t / nt);
     const int n_end = int(std::ptrdiff_t(g.N) * (t + 1) / nt);
@@ -417,7 +485,7 @@ void winograd_weight_gradient(const ConvGeometry& g, const T* x, const T* dy, T*
       const int cols = std::min(round, n_end - n0) * tiles;
       const int blocks = (cols + kTileLanes - 1) / kTileLanes;
       for (int grp = 0; grp < g.G; ++grp) {
-        winograd_input_tiles<m>(g, x, grp, n0, cols, V);
+        winograd_input_tiles<m>(g, x, grp, n0, cols, V, planes);
         // dM[xi][k][t] = A dY A^T of tile t of output channel k
         for (int k = 0; k < Kg; ++k) {
           for (int blk = 0; blk < blocks; ++blk) {
@@ -456,15 +524,15 @@ void winograd_weight_gradient(const ConvGeometry& g, const T* x, const T* dy, T*
 }
 //! [winograd-weight-gradient]
 
-/// Scalars the forward and the weight gradient use: one U (or dU) and one V and M per thread
-/// (the forward shares one U and leaves the others unused).
+/// Scalars the forward and the weight gradient use: one U (or dU) and one round's V, M and
+/// padded planes per thread (the forward shares one U and leaves the others unused).
 std::size_t winograd_scratch_size(const ConvGeometry& g, int m) {
   const std::size_t positions = std::size_t(m + 2) * (m + 2);
-  const std::size_t tiles = std::size_t((g.P() + m - 1) / m) * ((g.Q() + m - 1) / m);
-  const std::size_t Cg = g.C / g.G, Kg = g.K / g.G;
   const int threads = winograd_threads(g, m);
-  return positions * std::size_t(threads) *
-         (std::size_t(g.K) * Cg + (Cg + Kg) * images_per_round(g, m, threads) * tiles);
+  const int round = images_per_round(g, m, threads);
+  const std::size_t per_thread = m == 2 ? round_scratch_size<2>(g, round)
+                                        : round_scratch_size<4>(g, round);
+  return std::size_t(threads) * (positions * std::size_t(g.K) * (g.C / g.G) + per_thread);
 }
 
 template <typename T>

@@ -30,6 +30,8 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -152,7 +154,8 @@ int ceil_div(int a, int b) {
 //! [gemm-packed-pack]
 // Packs rows [i0, i0+MR) x depths [p0, p0+kc) of op(A) into one sliver, column by column:
 // element (i0 + r, p0 + p) goes to Ap[p*MR + r], so the microkernel reads MR consecutive values
-// per step of p. Rows past M are zeros: they produce rows of C that are computed but not stored.
+// per step of p. Rows past M are left unwritten: the last sliver runs the microkernel made for
+// its own row count, which never reads them.
 template <typename T>
 void pack_a_sliver(bool trans_a, const T* A, int lda, int M, int i0, int p0, int kc, T* Ap) {
   const int rows = std::min(MR, M - i0);
@@ -160,15 +163,11 @@ void pack_a_sliver(bool trans_a, const T* A, int lda, int M, int i0, int p0, int
     for (int p = 0; p < kc; ++p) {
       const T* src = A + std::size_t(p0 + p) * lda + i0;
       for (int r = 0; r < rows; ++r) Ap[p * MR + r] = src[r];
-      for (int r = rows; r < MR; ++r) Ap[p * MR + r] = T(0);
     }
   } else {  // A is stored M x K: read each row along its length, write with stride MR
     for (int r = 0; r < rows; ++r) {
       const T* src = A + std::size_t(i0 + r) * lda + p0;
       for (int p = 0; p < kc; ++p) Ap[p * MR + r] = src[p];
-    }
-    for (int r = rows; r < MR; ++r) {
-      for (int p = 0; p < kc; ++p) Ap[p * MR + r] = T(0);
     }
   }
 }
@@ -190,6 +189,10 @@ void pack_b_sliver(bool trans_b, const T* B, int ldb, int N, int p0, int kc, int
   } else {  // B is stored K x N: row p of the sliver is a contiguous piece of row p0 + p of B
     for (int p = 0; p < kc; ++p) {
       const T* src = B + std::size_t(p0 + p) * ldb + j0;
+      if (cols == nr) {  // a whole sliver row: a fixed-size copy (two vector moves), no memmove
+        for (int c = 0; c < nr; ++c) Bp[p * nr + c] = src[c];
+        continue;
+      }
       for (int c = 0; c < cols; ++c) Bp[p * nr + c] = src[c];
       for (int c = cols; c < nr; ++c) Bp[p * nr + c] = T(0);
     }
@@ -198,57 +201,80 @@ void pack_b_sliver(bool trans_b, const T* B, int ldb, int N, int p0, int kc, int
 //! [gemm-packed-pack]
 
 //! [gemm-packed-microkernel]
-// C[0:mr, 0:nr] = alpha * (Ap * Bp) + beta * C for one MR x kc sliver of A and one kc x NR
-// sliver of B. The MR x NR sums stay in 2*MR vector registers for the whole loop over p: each
-// step loads 2 vectors of B, broadcasts MR values of A and issues 2*MR FMAs, so the loads are
-// 2 + MR per 2*MR FMAs and the FMA units, not the memory, set the pace.
-// A partial tile (mr < MR or nr < NR, at the edges of C) is computed in full and only its
-// valid part is stored. beta == 0 writes C without reading it.
-template <typename T>
-void microkernel(int kc, const T* Ap, const T* Bp, T alpha, T beta, T* C, int ldc, int mr, int nr) {
+// C[0:ROWS, 0:nr] = alpha * (Ap * Bp) + beta * C for the first ROWS rows of one MR x kc sliver
+// of A and the first VECS vectors of columns of one kc x NR sliver of B. The ROWS x NR sums
+// stay in VECS*ROWS vector registers for the whole loop over p: each step loads 2 vectors of B,
+// broadcasts ROWS values of A and issues 2*ROWS FMAs, so the loads are 2 + ROWS per 2*ROWS FMAs
+// and the FMA units, not the memory, set the pace. beta == 0 writes C without reading it.
+//
+// ROWS and VECS are compile-time constants so that the accumulators are registers. Full tiles
+// run with ROWS = MR, VECS = 2. The last sliver of a block, when M is not a multiple of MR, runs
+// the kernel instantiated for its own row count, and a sliver of B with at most one vector of
+// columns (N = 16 in a weight gradient, or the right edge of C) the one-vector kernel.
+// Computing the missing rows and columns on the zero padding instead would waste their FMAs:
+// with M = 16 (a 16-channel conv), 12 rows of 28; with N = 16, half of every tile.
+template <int ROWS, int VECS, typename T>
+void microkernel(int kc, const T* Ap, const T* Bp, T alpha, T beta, T* C, int ldc, int nr) {
   constexpr int L = int(Vec<T>::size);
-  Vec<T> c0[MR], c1[MR];  // accumulators: row r of the tile is c0[r] | c1[r]
+  Vec<T> acc[ROWS][VECS];  // accumulators: row r of the tile is acc[r][0] | acc[r][1]
 #pragma GCC unroll 16
-  for (int r = 0; r < MR; ++r) c0[r] = c1[r] = Vec<T>(T(0));
+  for (int r = 0; r < ROWS; ++r)
+    for (int v = 0; v < VECS; ++v) acc[r][v] = Vec<T>(T(0));
 
   for (int p = 0; p < kc; ++p) {
-    const Vec<T> b0 = load(Bp + p * NR<T>);
-    const Vec<T> b1 = load(Bp + p * NR<T> + L);
+    Vec<T> b[VECS];
+    for (int v = 0; v < VECS; ++v) b[v] = load(Bp + p * NR<T> + v * L);
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r) {
+    for (int r = 0; r < ROWS; ++r) {
       const Vec<T> a(Ap[p * MR + r]);  // broadcast op(A)[r][p] to every lane
-      c0[r] = fma(a, b0, c0[r]);
-      c1[r] = fma(a, b1, c1[r]);
+      for (int v = 0; v < VECS; ++v) acc[r][v] = fma(a, b[v], acc[r][v]);
     }
   }
 
   const Vec<T> va(alpha), vb(beta);
-  if (mr == MR && nr == NR<T>) {  // the common case: a full tile, stored straight into C
+  if (nr == VECS * L) {  // the common case: full rows, stored straight into C
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r) {
+    for (int r = 0; r < ROWS; ++r) {
       T* row = C + std::size_t(r) * ldc;
-      if (beta == T(0)) {
-        storeu(va * c0[r], row);
-        storeu(va * c1[r], row + L);
-      } else {
-        storeu(fma(va, c0[r], vb * loadu(row)), row);
-        storeu(fma(va, c1[r], vb * loadu(row + L)), row + L);
+      for (int v = 0; v < VECS; ++v) {
+        if (beta == T(0))
+          storeu(va * acc[r][v], row + v * L);
+        else
+          storeu(fma(va, acc[r][v], vb * loadu(row + v * L)), row + v * L);
       }
     }
     return;
   }
-  alignas(64) T tile[MR * NR<T>];  // an edge tile: spill, then store only the valid part
-  for (int r = 0; r < MR; ++r) {
-    storeu(c0[r], tile + r * NR<T>);
-    storeu(c1[r], tile + r * NR<T> + L);
-  }
-  for (int r = 0; r < mr; ++r) {
+  alignas(64) T tile[ROWS * VECS * L];  // a partial vector of columns: spill, store nr of them
+  for (int r = 0; r < ROWS; ++r)
+    for (int v = 0; v < VECS; ++v) storeu(acc[r][v], tile + (r * VECS + v) * L);
+  for (int r = 0; r < ROWS; ++r) {
     T* row = C + std::size_t(r) * ldc;
     for (int c = 0; c < nr; ++c) {
-      const T sum = alpha * tile[r * NR<T> + c];
+      const T sum = alpha * tile[r * VECS * L + c];
       row[c] = beta == T(0) ? sum : sum + beta * row[c];
     }
   }
+}
+
+// The kernels for 1..MR rows, indexed [vectors - 1][rows - 1].
+template <typename T>
+using Microkernel = void (*)(int, const T*, const T*, T, T, T*, int, int);
+
+template <typename T, int VECS, int... R>
+constexpr std::array<Microkernel<T>, MR> microkernel_row(std::integer_sequence<int, R...>) {
+  return {&microkernel<R + 1, VECS, T>...};
+}
+
+template <typename T>
+constexpr std::array<std::array<Microkernel<T>, MR>, 2> kMicrokernels = {
+    microkernel_row<T, 1>(std::make_integer_sequence<int, MR>()),
+    microkernel_row<T, 2>(std::make_integer_sequence<int, MR>())};
+
+// The kernel for an mr x nr tile.
+template <typename T>
+Microkernel<T> microkernel_for(int mr, int nr) {
+  return kMicrokernels<T>[nr > int(Vec<T>::size) ? 1 : 0][mr - 1];
 }
 //! [gemm-packed-microkernel]
 
@@ -314,9 +340,10 @@ void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, T alpha
         // jr outside, ir inside: one B sliver stays in L1 while the A block streams from L2.
         for (int jr = 0; jr < nc; jr += nr) {
           for (int ir = 0; ir < mc; ir += MR) {
-            microkernel(kc, Ap + std::size_t(ir) * kc, Bp + std::size_t(jr) * kc, alpha, beta_block,
-                        C + std::size_t(ic + ir) * ldc + jc + jr, ldc, std::min(MR, mc - ir),
-                        std::min(nr, nc - jr));
+            const int rows = std::min(MR, mc - ir), cols = std::min(nr, nc - jr);
+            microkernel_for<T>(rows, cols)(kc, Ap + std::size_t(ir) * kc,
+                                           Bp + std::size_t(jr) * kc, alpha, beta_block,
+                                           C + std::size_t(ic + ir) * ldc + jc + jr, ldc, cols);
           }
         }
       }
