@@ -3,19 +3,19 @@
 ///
 /// Legend: op(A) is M x K, op(B) is K x N, C is M x N, all row-major. MR x NR is the register
 /// tile, KC the depth of a block, MC x KC the block of op(A) kept in L2, KC x NC the panel of
-/// op(B) kept in L3.
+/// op(B) kept in L2 and L3.
 ///
 /// Same sums as gemm_naive and the same Goto/BLIS loop nest as gemm_blocked, but the
 /// microkernel is written by hand with xsimd batches (FMA, 2*MR accumulators in registers)
 /// instead of being left to the auto-vectorizer, and the block sizes are chosen for the
 /// register file and caches of the machine the code is compiled for:
 ///
-///     for jc in 0..N step NC          panel of op(B), KC x NC, lives in L3
-///       for pc in 0..K step KC        depth block
-///         pack op(B)[pc:, jc:] into NR-column slivers
+///     for jc in 0..N step NC          panel of op(B), KC x NC, lives in L2 and L3
+///       for pc in 0..K step KC        depth block (K cut into equal blocks of at most KC)
+///         pack op(B)[pc:, jc:] into NR-column slivers (pack_b_panel)
 ///         for ic in 0..M step MC      block of op(A), MC x KC, lives in L2
 ///           pack op(A)[ic:, pc:] into MR-row slivers
-///           for jr in 0..nc step NR   sliver of op(B), KC x NR, lives in L1
+///           for jr in 0..nc step NR   sliver of op(B), KC x NR, streams through L1
 ///             for ir in 0..mc step MR microkernel: C[ir:ir+MR, jr:jr+NR] += A sliver * B sliver
 ///
 /// With several threads, each computes its own rectangle of C (the longer side of C is cut)
@@ -31,8 +31,8 @@
 
 #include <algorithm>
 #include <array>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #ifndef CONVBOOK_GEMM_NO_SIMD
@@ -136,15 +136,18 @@ template <typename T>
 constexpr int NR = 2 * int(Vec<T>::size);
 constexpr int MR = kVectorRegisters == 32 ? 14 : 6;
 
-// KC: a KC x NR sliver of B is reused by every microkernel call of an MC block, so it must
-// stay in L1 (32 KB per core on Zen 4 and Skylake): 256 x 32 floats = 32 KB would evict the A
-// sliver, 192 x 32 x 4 B = 24 KB leaves room for the MR x KC sliver of A (10.5 KB) streaming by.
-constexpr int KC = 192;
+// KC, MC and NC were measured, not derived (a sweep over 9 combinations on the Zen 4 of the book,
+// 1024^3 and the ResNet-20 shapes). The textbook rule, a KC x NR sliver of B small enough to
+// stay in L1 beside the A sliver (KC = 192: 24 KB of 32 KB), lost to KC = 256 (32 KB, 1024^3:
+// 82 -> 88 GFLOP/s): the sliver is read in order, so the prefetcher streams it from L2 in time,
+// and a deeper block loads and stores each C tile fewer times (once per block of depth).
+constexpr int KC = 256;
 // MC: the MC x KC block of A stays in L2 while the jr loop runs over the whole panel:
-// 168 x 192 x 4 B = 126 KB, well inside a 1 MB L2 (MC is a multiple of MR = 14 and of 6).
+// 168 x 256 x 4 B = 168 KB (MC is a multiple of MR = 14 and of 6).
 constexpr int MC = 168;
-// NC: the KC x NC panel of B, 192 x 4096 x 4 B = 3 MB per thread, is read from L3.
-constexpr int NC = 4096;
+// NC: the KC x NC panel of B, 256 x 1024 x 4 B = 1 MB per thread, is re-read by every MC block,
+// from L2 and L3; 4096 columns (from L3 only) measured 4 % slower on 1024^3, 512 7 % slower.
+constexpr int NC = 1024;
 //! [gemm-packed-sizes]
 
 int ceil_div(int a, int b) {
@@ -198,6 +201,27 @@ void pack_b_sliver(bool trans_b, const T* B, int ldb, int N, int p0, int kc, int
     }
   }
 }
+
+// Packs the panel of one block, depths [p0, p0+kc) x columns [j0, j0+nc) of op(B), as the
+// slivers of kc x NR that pack_b_sliver makes, one after the other. When B is stored K x N, the
+// panel is copied row by row, each row of B read once along all nc columns: one stream the
+// hardware prefetcher follows, where sliver by sliver would read NR columns from each of kc rows
+// ldb apart (for a column matrix of 131072 pixels, kc streams 512 KB apart, more than the
+// prefetcher tracks: DRAM latency on every line).
+template <typename T>
+void pack_b_panel(bool trans_b, const T* B, int ldb, int N, int p0, int kc, int j0, int nc, T* Bp) {
+  constexpr int nr = NR<T>;
+  const int whole = trans_b ? 0 : nc / nr * nr;  // columns packed row by row
+  for (int p = 0; p < kc && whole > 0; ++p) {
+    const T* src = B + std::size_t(p0 + p) * ldb + j0;
+    for (int jr = 0; jr < whole; jr += nr) {
+      for (int c = 0; c < nr; ++c) Bp[std::size_t(jr) * kc + p * nr + c] = src[jr + c];
+    }
+  }
+  for (int jr = whole; jr < nc; jr += nr) {  // B transposed, or the last, partial sliver
+    pack_b_sliver(trans_b, B, ldb, N, p0, kc, j0 + jr, Bp + std::size_t(jr) * kc);
+  }
+}
 //! [gemm-packed-pack]
 
 //! [gemm-packed-microkernel]
@@ -221,6 +245,13 @@ void microkernel(int kc, const T* Ap, const T* Bp, T alpha, T beta, T* C, int ld
   for (int r = 0; r < ROWS; ++r)
     for (int v = 0; v < VECS; ++v) acc[r][v] = Vec<T>(T(0));
 
+  // The tile of C is loaded (beta != 0) or written at the end; ask for its lines now, so that
+  // they arrive while the FMAs run instead of stalling the stores (rows of C are ldc apart: a
+  // different page each, which the hardware prefetcher does not follow).
+  for (int r = 0; r < ROWS; ++r) {
+    __builtin_prefetch(C + std::size_t(r) * ldc, 1);
+    __builtin_prefetch(C + std::size_t(r) * ldc + VECS * L - 1, 1);
+  }
   for (int p = 0; p < kc; ++p) {
     Vec<T> b[VECS];
     for (int v = 0; v < VECS; ++v) b[v] = load(Bp + p * NR<T> + v * L);
@@ -323,15 +354,16 @@ void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, T alpha
   T* Ap = buf.a.data();  // an MC x KC block of op(A), as slivers of MR x kc
   T* Bp = buf.b.data();  // a KC x NC panel of op(B), as slivers of kc x NR
 
+  // K is cut into blocks of equal depth, at most KC: K = 288 runs as 144 + 144, not 256 + 32
+  // (a thin last block would load and store every C tile again for 32 FMAs a value).
+  const int kc_step = ceil_div(K, ceil_div(K, KC));
   for (int jc = 0; jc < N; jc += NC) {
     const int nc = std::min(NC, N - jc);
-    for (int pc = 0; pc < K; pc += KC) {
-      const int kc = std::min(KC, K - pc);
+    for (int pc = 0; pc < K; pc += kc_step) {
+      const int kc = std::min(kc_step, K - pc);
       // Blocks of depth after the first add to what the first one stored: beta becomes 1.
       const T beta_block = pc == 0 ? beta : T(1);
-      for (int jr = 0; jr < nc; jr += nr) {
-        pack_b_sliver(trans_b, B, ldb, N, pc, kc, jc + jr, Bp + std::size_t(jr) * kc);
-      }
+      pack_b_panel(trans_b, B, ldb, N, pc, kc, jc, nc, Bp);
       for (int ic = 0; ic < M; ic += MC) {
         const int mc = std::min(MC, M - ic);
         for (int ir = 0; ir < mc; ir += MR) {
@@ -341,8 +373,8 @@ void gemm_packed_serial(bool trans_a, bool trans_b, int M, int N, int K, T alpha
         for (int jr = 0; jr < nc; jr += nr) {
           for (int ir = 0; ir < mc; ir += MR) {
             const int rows = std::min(MR, mc - ir), cols = std::min(nr, nc - jr);
-            microkernel_for<T>(rows, cols)(kc, Ap + std::size_t(ir) * kc,
-                                           Bp + std::size_t(jr) * kc, alpha, beta_block,
+            microkernel_for<T>(rows, cols)(kc, Ap + std::size_t(ir) * kc, Bp + std::size_t(jr) * kc,
+                                           alpha, beta_block,
                                            C + std::size_t(ic + ir) * ldc + jc + jr, ldc, cols);
           }
         }
