@@ -32,6 +32,7 @@
 #include <algorithm>
 #include <array>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -175,16 +176,78 @@ void pack_a_sliver(bool trans_a, const T* A, int lda, int M, int i0, int p0, int
   }
 }
 
+#if !defined(CONVBOOK_GEMM_NO_SIMD) && XSIMD_WITH_AVX512F
+// Transposes a 16 x 16 block of floats held in 16 vectors: r[i], row i of the block, becomes
+// column i. Four rounds of two-source shuffles (pairs of floats, pairs of doubles, then 128-bit
+// lanes twice): 64 instructions for 256 values, where a copy one value at a time costs a load
+// and a store each. xsimd 8 has no transpose, and its zip_lo/zip_hi stay within 128-bit lanes on
+// AVX-512, so this one piece is written with the intrinsics xsimd itself is built on.
+// (GCC 12 warns that the shuffles read an uninitialized value: its headers start them from
+// _mm512_undefined_ps(), GCC bug 105593; the warning is switched off for these two functions.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+inline void transpose_16x16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  auto pd = [](__m512 v) { return _mm512_castps_pd(v); };
+  for (int i = 0; i < 4; ++i) {
+    r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(t[4 * i]), pd(t[4 * i + 2])));
+    r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(t[4 * i]), pd(t[4 * i + 2])));
+    r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(t[4 * i + 1]), pd(t[4 * i + 3])));
+    r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(t[4 * i + 1]), pd(t[4 * i + 3])));
+  }
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 4; ++j) {
+      t[8 * i + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + j + 4], 0x88);
+      t[8 * i + j + 4] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + j + 4], 0xdd);
+    }
+  }
+  for (int j = 0; j < 8; ++j) {
+    r[j] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88);
+    r[j + 8] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0xdd);
+  }
+}
+
+// The transposed packing of a whole float sliver (NR = 32 columns, rows j0.. of B stored N x K),
+// 16 depths at a time: two 16 x 16 blocks read along the rows of B, transposed in registers,
+// stored as 16 rows of the sliver. Returns how many depths it packed (kc rounded down to 16).
+inline int pack_b_sliver_transposed_16x16(const float* B, int ldb, int p0, int kc, int j0,
+                                          float* Bp) {
+  const int depth = kc / 16 * 16;
+  for (int pb = 0; pb < depth; pb += 16) {
+    for (int half = 0; half < 2; ++half) {
+      __m512 r[16];
+      for (int i = 0; i < 16; ++i) {
+        r[i] = _mm512_loadu_ps(B + std::size_t(j0 + 16 * half + i) * ldb + p0 + pb);
+      }
+      transpose_16x16(r);
+      for (int p = 0; p < 16; ++p) _mm512_storeu_ps(Bp + (pb + p) * 32 + 16 * half, r[p]);
+    }
+  }
+  return depth;
+}
+#pragma GCC diagnostic pop
+#endif
+
 // Packs depths [p0, p0+kc) x columns [j0, j0+NR) of op(B) into one sliver, row by row:
 // element (p0 + p, j0 + c) goes to Bp[p*NR + c]. Columns past N are zeros.
 template <typename T>
 void pack_b_sliver(bool trans_b, const T* B, int ldb, int N, int p0, int kc, int j0, T* Bp) {
   constexpr int nr = NR<T>;
   const int cols = std::min(nr, N - j0);
-  if (trans_b) {  // B is stored N x K: column c of the sliver is a piece of row j0 + c of B
+  if (trans_b) {     // B is stored N x K: column c of the sliver is a piece of row j0 + c of B
+    int packed = 0;  // depths already packed 16 x 16 blocks at a time
+#if !defined(CONVBOOK_GEMM_NO_SIMD) && XSIMD_WITH_AVX512F
+    if constexpr (std::is_same_v<T, float>) {
+      if (cols == nr) packed = pack_b_sliver_transposed_16x16(B, ldb, p0, kc, j0, Bp);
+    }
+#endif
     for (int c = 0; c < cols; ++c) {
       const T* src = B + std::size_t(j0 + c) * ldb + p0;
-      for (int p = 0; p < kc; ++p) Bp[p * nr + c] = src[p];
+      for (int p = packed; p < kc; ++p) Bp[p * nr + c] = src[p];
     }
     for (int c = cols; c < nr; ++c) {
       for (int p = 0; p < kc; ++p) Bp[p * nr + c] = T(0);
