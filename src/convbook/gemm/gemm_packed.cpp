@@ -156,26 +156,6 @@ int ceil_div(int a, int b) {
 }
 
 //! [gemm-packed-pack]
-// Packs rows [i0, i0+MR) x depths [p0, p0+kc) of op(A) into one sliver, column by column:
-// element (i0 + r, p0 + p) goes to Ap[p*MR + r], so the microkernel reads MR consecutive values
-// per step of p. Rows past M are left unwritten: the last sliver runs the microkernel made for
-// its own row count, which never reads them.
-template <typename T>
-void pack_a_sliver(bool trans_a, const T* A, int lda, int M, int i0, int p0, int kc, T* Ap) {
-  const int rows = std::min(MR, M - i0);
-  if (trans_a) {  // A is stored K x M: row p0 + p holds the MR values side by side
-    for (int p = 0; p < kc; ++p) {
-      const T* src = A + std::size_t(p0 + p) * lda + i0;
-      for (int r = 0; r < rows; ++r) Ap[p * MR + r] = src[r];
-    }
-  } else {  // A is stored M x K: read each row along its length, write with stride MR
-    for (int r = 0; r < rows; ++r) {
-      const T* src = A + std::size_t(i0 + r) * lda + p0;
-      for (int p = 0; p < kc; ++p) Ap[p * MR + r] = src[p];
-    }
-  }
-}
-
 #if !defined(CONVBOOK_GEMM_NO_SIMD) && XSIMD_WITH_AVX512F
 // Transposes a 16 x 16 block of floats held in 16 vectors: r[i], row i of the block, becomes
 // column i. Four rounds of two-source shuffles (pairs of floats, pairs of doubles, then 128-bit
@@ -183,7 +163,7 @@ void pack_a_sliver(bool trans_a, const T* A, int lda, int M, int i0, int p0, int
 // and a store each. xsimd 8 has no transpose, and its zip_lo/zip_hi stay within 128-bit lanes on
 // AVX-512, so this one piece is written with the intrinsics xsimd itself is built on.
 // (GCC 12 warns that the shuffles read an uninitialized value: its headers start them from
-// _mm512_undefined_ps(), GCC bug 105593; the warning is switched off for these two functions.)
+// _mm512_undefined_ps(), GCC bug 105593; the warning is switched off down to the #endif.)
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 inline void transpose_16x16(__m512 r[16]) {
@@ -211,6 +191,27 @@ inline void transpose_16x16(__m512 r[16]) {
   }
 }
 
+// The packing of a float sliver of A stored M x K (rows i0 .. i0+rows, at most MR <= 16), 16
+// depths at a time: 16 values of each row loaded with unit stride (rows past the sliver as
+// zeros), transposed in registers, the MR values of each depth stored under a mask. Returns how
+// many depths it packed (kc rounded down to 16).
+inline int pack_a_sliver_16x16(const float* A, int lda, int i0, int rows, int p0, int kc,
+                               float* Ap) {
+  static_assert(MR <= 16, "a column of the sliver must fit in one vector");
+  const int depth = kc / 16 * 16;
+  const __mmask16 sliver_rows = __mmask16((1u << MR) - 1);
+  for (int pb = 0; pb < depth; pb += 16) {
+    __m512 r[16];
+    for (int i = 0; i < 16; ++i) {
+      r[i] =
+          i < rows ? _mm512_loadu_ps(A + std::size_t(i0 + i) * lda + p0 + pb) : _mm512_setzero_ps();
+    }
+    transpose_16x16(r);
+    for (int p = 0; p < 16; ++p) _mm512_mask_storeu_ps(Ap + (pb + p) * MR, sliver_rows, r[p]);
+  }
+  return depth;
+}
+
 // The transposed packing of a whole float sliver (NR = 32 columns, rows j0.. of B stored N x K),
 // 16 depths at a time: two 16 x 16 blocks read along the rows of B, transposed in registers,
 // stored as 16 rows of the sliver. Returns how many depths it packed (kc rounded down to 16).
@@ -231,6 +232,32 @@ inline int pack_b_sliver_transposed_16x16(const float* B, int ldb, int p0, int k
 }
 #pragma GCC diagnostic pop
 #endif
+
+// Packs rows [i0, i0+MR) x depths [p0, p0+kc) of op(A) into one sliver, column by column:
+// element (i0 + r, p0 + p) goes to Ap[p*MR + r], so the microkernel reads MR consecutive values
+// per step of p. Rows past M are never read: the last sliver runs the microkernel made for its
+// own row count (the vector path writes zeros there, the scalar one leaves them).
+template <typename T>
+void pack_a_sliver(bool trans_a, const T* A, int lda, int M, int i0, int p0, int kc, T* Ap) {
+  const int rows = std::min(MR, M - i0);
+  if (trans_a) {  // A is stored K x M: row p0 + p holds the MR values side by side
+    for (int p = 0; p < kc; ++p) {
+      const T* src = A + std::size_t(p0 + p) * lda + i0;
+      for (int r = 0; r < rows; ++r) Ap[p * MR + r] = src[r];
+    }
+  } else {           // A is stored M x K: read each row along its length, write with stride MR
+    int packed = 0;  // depths already packed 16 x 16 blocks at a time
+#if !defined(CONVBOOK_GEMM_NO_SIMD) && XSIMD_WITH_AVX512F
+    if constexpr (std::is_same_v<T, float>) {
+      packed = pack_a_sliver_16x16(A, lda, i0, rows, p0, kc, Ap);
+    }
+#endif
+    for (int r = 0; r < rows; ++r) {
+      const T* src = A + std::size_t(i0 + r) * lda + p0;
+      for (int p = packed; p < kc; ++p) Ap[p * MR + r] = src[p];
+    }
+  }
+}
 
 // Packs depths [p0, p0+kc) x columns [j0, j0+NR) of op(B) into one sliver, row by row:
 // element (p0 + p, j0 + c) goes to Bp[p*NR + c]. Columns past N are zeros.
