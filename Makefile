@@ -1,8 +1,8 @@
 # convbook — a thin wrapper over CMake. The two commands of the README:
 #   make train    install dependencies, build, train the default model, write its curves
 #   make test     install dependencies, build, run the whole test suite (ctest)
-# Others: make build | docs | chapter CH=01 | exercise CH=00 | bench | bench-compare | fixtures |
-#         format | clean
+# Others: make build | docs | chapter CH=01 | exercise CH=00 | bench | bench-compare | bench-blas |
+#         fixtures | format | clean
 
 BUILD       ?= build
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
@@ -18,7 +18,7 @@ endif
 
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps configure build test train docs chapter exercise bench bench-compare fixtures format clean
+.PHONY: all deps configure build test train docs chapter exercise bench bench-compare bench-blas fixtures format clean
 
 all: build
 
@@ -68,6 +68,16 @@ bench: build
 bench-compare: build
 	@scripts/install-deps.sh --fixtures
 	/usr/bin/python3 tools/bench_compare.py --convbook $(BUILD)/convbook --threads $(THREADS)
+
+# convbook's SGEMM against OpenBLAS, back to back in one run (installs OpenBLAS: only this target
+# needs it). Debian's OpenBLAS must be told to use its AVX-512 kernels on CPUs it does not know
+# (Zen 4); OPENBLAS_NUM_THREADS sizes its thread pool, the program sets the count per row.
+bench-blas:
+	@scripts/install-deps.sh --bench
+	@cmake -S . -B $(BUILD) $(CMAKE_FLAGS) >/dev/null
+	cmake --build $(BUILD) -j$(JOBS) --target ch01_bench_gemm_vs_openblas
+	OPENBLAS_CORETYPE=SkylakeX OPENBLAS_NUM_THREADS=$(JOBS) \
+	  $(BUILD)/ch01_bench_gemm_vs_openblas $(addprefix --threads ,$(THREADS))
 
 # Regenerate the PyTorch fixtures in tests/fixtures (needs python3-torch; the tests do not).
 fixtures:

@@ -35,12 +35,16 @@ BenchCommand::BenchCommand(CLI::App& app) {
   gemm_->add_option("--shape", gemm_shapes_, "only these shapes (repeatable)");
   gemm_->add_option("--threads", threads_, "OpenMP threads (0: OpenMP's default)")
       ->capture_default_str();
+  gemm_->add_option("--repeats", gemm_repeats_, "timed runs after a warm-up; the best is reported")
+      ->capture_default_str();
   gemm_->add_flag("--json", conv_options_.json, "a JSON array of measurements");
 }
 
 int BenchCommand::run(std::ostream& out) const {
   if (threads_ < 0) throw Error("--threads=" + std::to_string(threads_) + ", expected >= 0");
-  if (*gemm_) return run_gemm_benchmark(gemm_shapes_, threads_, conv_options_.json, out);
+  if (*gemm_) {
+    return run_gemm_benchmark(gemm_shapes_, threads_, gemm_repeats_, conv_options_.json, out);
+  }
   ConvBenchOptions o = conv_options_;
   if (threads_ > 0) o.threads = {threads_};
   return run_conv_benchmark(o, out);

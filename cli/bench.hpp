@@ -32,6 +32,7 @@ class BenchCommand {
   int threads_ = 0;  // 0: both 1 and 2 threads
   ConvBenchOptions conv_options_;
   std::vector<std::string> gemm_shapes_;
+  int gemm_repeats_ = 10;
 };
 
 }  // namespace convbook::cli

@@ -2,6 +2,7 @@
 # Installs the Debian packages convbook needs, only those that are missing.
 #   scripts/install-deps.sh              build, test, train and docs dependencies
 #   scripts/install-deps.sh --fixtures   also PyTorch, for regenerating tests/fixtures (make fixtures)
+#   scripts/install-deps.sh --bench      also OpenBLAS, to compare the SGEMM with (make bench-blas)
 # Idempotent and quiet when nothing is missing. Needs root or sudo only when something is.
 set -euo pipefail
 
@@ -15,8 +16,9 @@ packages=(
 for arg in "$@"; do
   case "$arg" in
     --fixtures) packages+=(python3-torch python3-torchvision) ;;
-    -h|--help) sed -n '2,5p' "$0"; exit 0 ;;
-    *) echo "install-deps.sh: unknown argument '$arg' (expected --fixtures or --help)" >&2; exit 2 ;;
+    --bench) packages+=(libopenblas-dev) ;;
+    -h|--help) sed -n '2,6p' "$0"; exit 0 ;;
+    *) echo "install-deps.sh: unknown argument '$arg' (expected --fixtures, --bench or --help)" >&2; exit 2 ;;
   esac
 done
 

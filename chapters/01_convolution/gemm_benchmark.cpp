@@ -2,66 +2,62 @@
 /// @brief `convbook bench gemm`: naive vs blocked vs packed SGEMM on chapter 01's shapes.
 ///
 /// Legend: op(A) is M x K, op(B) is K x N; in a convolution's im2col GEMM, M = K_out output
-/// channels, N = N*P*Q output pixels of the batch, K = C*R*S taps.
+/// channels, N = N*P*Q output pixels of the batch (P*Q of one image for the `_img` shapes),
+/// K = C*R*S taps.
 #include "chapters/01_convolution/gemm_benchmark.hpp"
 
 #include <omp.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <functional>
 #include <random>
 #include <string>
 #include <vector>
 #include <xsimd/xsimd.hpp>
 
+#include "chapters/01_convolution/timing.hpp"
 #include "convbook/error.hpp"
 #include "convbook/gemm/gemm.hpp"
 
 namespace convbook {
 
-namespace {
-
-struct GemmShape {
-  std::string name;
-  bool trans_a, trans_b;
-  int M, N, K;
-};
-
 // CIFAR ResNet-20 at batch 128: stage s has C = K_out = 16 * 2^s channels at (32 / 2^s)^2
-// pixels, 3x3 kernels. Forward, backward-weight and backward-data GEMMs of one conv layer.
-std::vector<GemmShape> all_shapes() {
-  std::vector<GemmShape> shapes = {{"square_256", false, false, 256, 256, 256},
-                                   {"square_1024", false, false, 1024, 1024, 1024}};
-  for (int s = 0; s < 3; ++s) {
-    const int channels = 16 << s, side = 32 >> s;
-    const int crs = channels * 9, npq = 128 * side * side;
-    const std::string stage = "s" + std::to_string(s + 1);
-    shapes.push_back({stage + "_fwd", false, false, channels, npq, crs});
-    shapes.push_back({stage + "_dW", false, true, channels, crs, npq});
-    shapes.push_back({stage + "_dX", true, false, crs, npq, channels});
+// pixels, 3x3 kernels. Forward, backward-weight and backward-data GEMMs of one conv layer, for
+// the whole batch at once and then image by image as im2col.cpp calls them.
+std::vector<GemmShape> gemm_benchmark_shapes() {
+  constexpr int batch = 128;
+  std::vector<GemmShape> shapes = {{"square_256", false, false, 256, 256, 256, 1},
+                                   {"square_1024", false, false, 1024, 1024, 1024, 1}};
+  for (int per_image = 0; per_image < 2; ++per_image) {
+    for (int s = 0; s < 3; ++s) {
+      const int channels = 16 << s, side = 32 >> s, crs = channels * 9;
+      const int pixels = per_image ? side * side : batch * side * side;  // N of the product
+      const int calls = per_image ? batch : 1;
+      const std::string stage = "s" + std::to_string(s + 1), suffix = per_image ? "_img" : "";
+      shapes.push_back({stage + "_fwd" + suffix, false, false, channels, pixels, crs, calls});
+      shapes.push_back({stage + "_dW" + suffix, false, true, channels, crs, pixels, calls});
+      shapes.push_back({stage + "_dX" + suffix, true, false, crs, pixels, channels, calls});
+    }
   }
   return shapes;
 }
 
-using Clock = std::chrono::steady_clock;
-
-// Best wall time of `run` in milliseconds: one warm-up call (packing buffers grow, caches and
-// threads wake up), then repeats until 10 runs or one second, whichever comes first (at
-// least 3). The best, not the mean, because other processes only ever add time.
-double best_ms(const std::function<void()>& run) {
-  run();
-  double best = 1e300, total = 0;
-  for (int r = 0; r < 10 && (r < 3 || total < 1000); ++r) {
-    const auto t0 = Clock::now();
-    run();
-    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
-    best = std::min(best, ms);
-    total += ms;
+std::vector<GemmShape> select_gemm_shapes(const std::vector<std::string>& filter) {
+  std::vector<GemmShape> selected;
+  for (const GemmShape& s : gemm_benchmark_shapes()) {
+    const bool match = filter.empty() || std::any_of(filter.begin(), filter.end(), [&](auto& f) {
+                         return s.name.find(f) != std::string::npos;
+                       });
+    if (match) selected.push_back(s);
   }
-  return best;
+  return selected;
+}
+
+std::string gemm_shape_names() {
+  std::string names;
+  for (const GemmShape& s : gemm_benchmark_shapes()) names += (names.empty() ? "" : ", ") + s.name;
+  return names;
 }
 
 //! [fma-peak]
@@ -70,7 +66,7 @@ double best_ms(const std::function<void()>& run) {
 // memory traffic at all. Each thread is timed by its own CPU clock, not the wall clock, so the
 // result is what the cores can do while they run, even on a machine shared with other jobs.
 // Returns GFLOP/s for the whole team: the sum of every thread's rate.
-double seconds_on_this_thread() {
+static double seconds_on_this_thread() {
   timespec t{};
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
@@ -101,31 +97,63 @@ double measure_fma_peak_gflops() {
 }
 //! [fma-peak]
 
+GemmOperands make_gemm_operands(const GemmShape& shape, int threads) {
+  std::mt19937 rng(2024);
+  std::normal_distribution<float> normal;
+  GemmOperands o;
+  o.A.resize(std::size_t(shape.M) * shape.K);
+  o.B.resize(std::size_t(shape.K) * shape.N);
+  o.C.assign(std::size_t(shape.M) * shape.N * (shape.calls > 1 ? threads : 1), 0.0f);
+  for (float& v : o.A) v = normal(rng);
+  for (float& v : o.B) v = normal(rng);
+  o.lda = shape.trans_a ? shape.M : shape.K;
+  o.ldb = shape.trans_b ? shape.K : shape.N;
+  o.ldc = shape.N;
+  return o;
+}
+
+double time_gemm_ms(const GemmShape& s, GemmFunction gemm, GemmOperands& o, int repeats) {
+  const float *A = o.A.data(), *B = o.B.data();
+  float* C = o.C.data();
+  if (s.calls == 1) {
+    return best_ms(repeats, [&] {
+      gemm(s.trans_a, s.trans_b, s.M, s.N, s.K, 1.0f, A, o.lda, B, o.ldb, 0.0f, C, o.ldc);
+    });
+  }
+  // The loop of conv2d_backward_im2col: images shared out statically, one product per image on
+  // the thread that owns it (inside a parallel region gemm_packed stays on its thread).
+  const std::size_t c_size = std::size_t(s.M) * s.N;
+  return best_ms(repeats, [&] {
+#pragma omp parallel for schedule(static)
+    for (int call = 0; call < s.calls; ++call) {
+      gemm(s.trans_a, s.trans_b, s.M, s.N, s.K, 1.0f, A, o.lda, B, o.ldb, 0.0f,
+           C + omp_get_thread_num() * c_size, o.ldc);
+    }
+  });
+}
+
+namespace {
+
 struct Measurement {
   std::string shape, algo;
-  int threads, M, N, K;
+  int threads, M, N, K, calls;
   double ms, gflops;
 };
 
-bool selected(const std::string& name, const std::vector<std::string>& filter) {
-  if (filter.empty()) return true;
-  return std::any_of(filter.begin(), filter.end(),
-                     [&](const std::string& f) { return name.find(f) != std::string::npos; });
-}
-
 }  // namespace
 
-int run_gemm_benchmark(const std::vector<std::string>& shapes_filter, int threads, bool json,
-                       std::ostream& out) {
-  std::vector<GemmShape> shapes;
-  for (const GemmShape& s : all_shapes()) {
-    if (selected(s.name, shapes_filter)) shapes.push_back(s);
-  }
-  const bool peak = selected("fma_peak", shapes_filter);
+int run_gemm_benchmark(const std::vector<std::string>& shapes_filter, int threads, int repeats,
+                       bool json, std::ostream& out) {
+  if (repeats < 1)
+    throw Error("bench gemm: --repeats=" + std::to_string(repeats) + ", expected >= 1");
+  const std::vector<GemmShape> shapes = select_gemm_shapes(shapes_filter);
+  const bool peak =
+      shapes_filter.empty() || std::any_of(shapes_filter.begin(), shapes_filter.end(), [](auto& f) {
+        return std::string("fma_peak").find(f) != std::string::npos;
+      });
   if (shapes.empty() && !peak) {
-    std::string known = "fma_peak";
-    for (const GemmShape& s : all_shapes()) known += ", " + s.name;
-    throw Error("bench gemm: no shape matches the filter; known shapes: " + known);
+    throw Error("bench gemm: no shape matches the filter; known shapes: fma_peak, " +
+                gemm_shape_names());
   }
 
   const int saved_threads = omp_get_max_threads();
@@ -134,29 +162,17 @@ int run_gemm_benchmark(const std::vector<std::string>& shapes_filter, int thread
 
   std::vector<Measurement> results;
   if (peak)
-    results.push_back({"fma_peak", "xsimd_fma", team, 0, 0, 0, 0, measure_fma_peak_gflops()});
+    results.push_back({"fma_peak", "xsimd_fma", team, 0, 0, 0, 0, 0, measure_fma_peak_gflops()});
 
-  std::mt19937 rng(2024);
-  std::normal_distribution<float> normal;
-  using Gemm = void (*)(bool, bool, int, int, int, float, const float*, int, const float*, int,
-                        float, float*, int);
-  const std::pair<const char*, Gemm> algos[] = {{"naive", &gemm_naive<float>},
-                                                {"blocked", &gemm_blocked<float>},
-                                                {"packed", &gemm_packed<float>}};
+  const std::pair<const char*, GemmFunction> algos[] = {{"naive", &gemm_naive<float>},
+                                                        {"blocked", &gemm_blocked<float>},
+                                                        {"packed", &gemm_packed<float>}};
   for (const GemmShape& s : shapes) {
-    std::vector<float> A(std::size_t(s.M) * s.K), B(std::size_t(s.K) * s.N),
-        C(std::size_t(s.M) * s.N);
-    for (float& v : A) v = normal(rng);
-    for (float& v : B) v = normal(rng);
-    const int lda = s.trans_a ? s.M : s.K, ldb = s.trans_b ? s.K : s.N;
-    const double flops = 2.0 * s.M * s.N * s.K;
+    GemmOperands operands = make_gemm_operands(s, team);
     for (const auto& [name, gemm] : algos) {
-      if (std::string(name) == "naive" && flops > 1e8) continue;  // minutes, and says nothing new
-      const double ms = best_ms([&] {
-        gemm(s.trans_a, s.trans_b, s.M, s.N, s.K, 1.0f, A.data(), lda, B.data(), ldb, 0.0f,
-             C.data(), s.N);
-      });
-      results.push_back({s.name, name, team, s.M, s.N, s.K, ms, flops / ms / 1e6});
+      if (std::string(name) == "naive" && s.flops() > 1e8) continue;  // minutes, says nothing new
+      const double ms = time_gemm_ms(s, gemm, operands, repeats);
+      results.push_back({s.name, name, team, s.M, s.N, s.K, s.calls, ms, s.flops() / ms / 1e6});
     }
   }
   omp_set_num_threads(saved_threads);
@@ -168,25 +184,24 @@ int run_gemm_benchmark(const std::vector<std::string>& shapes_filter, int thread
       const Measurement& r = results[i];
       std::snprintf(line, sizeof line,
                     "  {\"shape\": \"%s\", \"algo\": \"%s\", \"threads\": %d, \"M\": %d, "
-                    "\"N\": %d, \"K\": %d, \"ms\": %.4f, \"gflops\": %.2f}%s\n",
-                    r.shape.c_str(), r.algo.c_str(), r.threads, r.M, r.N, r.K, r.ms, r.gflops,
-                    i + 1 < results.size() ? "," : "");
+                    "\"N\": %d, \"K\": %d, \"calls\": %d, \"ms\": %.4f, \"gflops\": %.2f}%s\n",
+                    r.shape.c_str(), r.algo.c_str(), r.threads, r.M, r.N, r.K, r.calls, r.ms,
+                    r.gflops, i + 1 < results.size() ? "," : "");
       out << line;
     }
     out << "]\n";
     return 0;
   }
-  out << "| shape | M x N x K | algo | threads | ms | GFLOP/s |\n";
+  out << "| shape | M x N x K (x calls) | algo | threads | ms | GFLOP/s |\n";
   out << "|---|---|---|---:|---:|---:|\n";
   for (const Measurement& r : results) {
-    const std::string dims =
-        r.shape == "fma_peak"
-            ? "-"
-            : std::to_string(r.M) + " x " + std::to_string(r.N) + " x " + std::to_string(r.K);
     if (r.shape == "fma_peak") {
-      std::snprintf(line, sizeof line, "| %s | %s | %s | %d | - | %.1f |\n", r.shape.c_str(),
-                    dims.c_str(), r.algo.c_str(), r.threads, r.gflops);
+      std::snprintf(line, sizeof line, "| %s | - | %s | %d | - | %.1f |\n", r.shape.c_str(),
+                    r.algo.c_str(), r.threads, r.gflops);
     } else {
+      const std::string dims = std::to_string(r.M) + " x " + std::to_string(r.N) + " x " +
+                               std::to_string(r.K) +
+                               (r.calls > 1 ? " x " + std::to_string(r.calls) : "");
       std::snprintf(line, sizeof line, "| %s | %s | %s | %d | %.2f | %.1f |\n", r.shape.c_str(),
                     dims.c_str(), r.algo.c_str(), r.threads, r.ms, r.gflops);
     }

@@ -121,14 +121,17 @@ TEST_CASE("gemm_packed equals gemm_naive on odd sizes, all transposes, 1 and 2 t
 
 TEST_CASE("gemm_packed crosses every block boundary (MC, KC, NC) with alpha, beta and padding",
           "[gemm][ch01]") {
-  // 181 rows > MC = 168; K = 401 > 2 KC = 384 (three blocks of depth, so beta is applied once
-  // and later blocks add); N = 4133 > NC = 4096 (two panels of B). pad = 3 makes every leading
+  // 181 rows > MC = 168; K = 401 > KC = 256 (two blocks of depth, 201 + 200, so beta is
+  // applied once and the second block adds); K = 513 is three blocks of 171; N = 4133 > NC =
+  // 1024 (five panels of B, the last of 37 columns: one whole sliver packed row by row, then a
+  // partial one); N = 1057 leaves a last panel of 33 columns. pad = 3 makes every leading
   // dimension odd, so rows of C are not aligned.
   const GemmCase cases[] = {
       {false, false, 181, 103, 401, 1.0, 0.0, 3}, {true, false, 181, 103, 401, -0.5, 2.0, 3},
       {false, true, 181, 103, 401, 2.0, 1.0, 3},  {true, true, 181, 103, 401, 0.75, -1.5, 3},
       {false, false, 20, 4133, 130, 1.0, 0.5, 1}, {true, true, 20, 4133, 130, 1.0, 0.0, 5},
       {false, true, 129, 100, 257, 1.25, 0.0, 0}, {true, false, 100, 129, 1, -1.0, 0.25, 2},
+      {false, false, 30, 1057, 513, 1.5, 0.5, 2}, {true, true, 30, 1057, 513, -1.0, 0.0, 1},
   };
   for (const GemmCase& c : cases) {
     for (int threads : {1, 2}) {

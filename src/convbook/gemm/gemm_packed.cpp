@@ -3,19 +3,19 @@
 ///
 /// Legend: op(A) is M x K, op(B) is K x N, C is M x N, all row-major. MR x NR is the register
 /// tile, KC the depth of a block, MC x KC the block of op(A) kept in L2, KC x NC the panel of
-/// op(B) kept in L3.
+/// op(B) kept in L2 and L3.
 ///
 /// Same sums as gemm_naive and the same Goto/BLIS loop nest as gemm_blocked, but the
 /// microkernel is written by hand with xsimd batches (FMA, 2*MR accumulators in registers)
 /// instead of being left to the auto-vectorizer, and the block sizes are chosen for the
 /// register file and caches of the machine the code is compiled for:
 ///
-///     for jc in 0..N step NC          panel of op(B), KC x NC, lives in L3
-///       for pc in 0..K step KC        depth block
-///         pack op(B)[pc:, jc:] into NR-column slivers
+///     for jc in 0..N step NC          panel of op(B), KC x NC, lives in L2 and L3
+///       for pc in 0..K step KC        depth block (K cut into equal blocks of at most KC)
+///         pack op(B)[pc:, jc:] into NR-column slivers (pack_b_panel)
 ///         for ic in 0..M step MC      block of op(A), MC x KC, lives in L2
 ///           pack op(A)[ic:, pc:] into MR-row slivers
-///           for jr in 0..nc step NR   sliver of op(B), KC x NR, lives in L1
+///           for jr in 0..nc step NR   sliver of op(B), KC x NR, streams through L1
 ///             for ir in 0..mc step MR microkernel: C[ir:ir+MR, jr:jr+NR] += A sliver * B sliver
 ///
 /// With several threads, each computes its own rectangle of C (the longer side of C is cut)
@@ -31,8 +31,9 @@
 
 #include <algorithm>
 #include <array>
-#include <utility>
 #include <string>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #ifndef CONVBOOK_GEMM_NO_SIMD
@@ -136,15 +137,18 @@ template <typename T>
 constexpr int NR = 2 * int(Vec<T>::size);
 constexpr int MR = kVectorRegisters == 32 ? 14 : 6;
 
-// KC: a KC x NR sliver of B is reused by every microkernel call of an MC block, so it must
-// stay in L1 (32 KB per core on Zen 4 and Skylake): 256 x 32 floats = 32 KB would evict the A
-// sliver, 192 x 32 x 4 B = 24 KB leaves room for the MR x KC sliver of A (10.5 KB) streaming by.
-constexpr int KC = 192;
+// KC, MC and NC were measured, not derived (sweeps over a dozen combinations on the Zen 4 of the
+// book, 1024^3 and the ResNet-20 shapes). The textbook rule, a KC x NR sliver of B small enough to
+// stay in L1 beside the A sliver (KC = 192: 24 KB of 32 KB), lost to KC = 256 (32 KB, 1024^3:
+// 82 -> 88 GFLOP/s): the sliver is read in order, so the prefetcher streams it from L2 in time,
+// and a deeper block loads and stores each C tile fewer times (once per block of depth).
+constexpr int KC = 256;
 // MC: the MC x KC block of A stays in L2 while the jr loop runs over the whole panel:
-// 168 x 192 x 4 B = 126 KB, well inside a 1 MB L2 (MC is a multiple of MR = 14 and of 6).
+// 168 x 256 x 4 B = 168 KB (MC is a multiple of MR = 14 and of 6).
 constexpr int MC = 168;
-// NC: the KC x NC panel of B, 192 x 4096 x 4 B = 3 MB per thread, is read from L3.
-constexpr int NC = 4096;
+// NC: the KC x NC panel of B, 256 x 1024 x 4 B = 1 MB per thread, is re-read by every MC block,
+// from L2 and L3; 512 columns measured 7 % slower on 1024^3, 2048 no faster.
+constexpr int NC = 1024;
 //! [gemm-packed-sizes]
 
 int ceil_div(int a, int b) {
@@ -152,10 +156,87 @@ int ceil_div(int a, int b) {
 }
 
 //! [gemm-packed-pack]
+#if !defined(CONVBOOK_GEMM_NO_SIMD) && XSIMD_WITH_AVX512F
+// Transposes a 16 x 16 block of floats held in 16 vectors: r[i], row i of the block, becomes
+// column i. Four rounds of two-source shuffles (pairs of floats, pairs of doubles, then 128-bit
+// lanes twice): 64 instructions for 256 values, where a copy one value at a time costs a load
+// and a store each. xsimd 8 has no transpose, and its zip_lo/zip_hi stay within 128-bit lanes on
+// AVX-512, so this one piece is written with the intrinsics xsimd itself is built on.
+// (GCC 12 warns that the shuffles read an uninitialized value: its headers start them from
+// _mm512_undefined_ps(), GCC bug 105593; the warning is switched off down to the #endif.)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+inline void transpose_16x16(__m512 r[16]) {
+  __m512 t[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+  }
+  auto pd = [](__m512 v) { return _mm512_castps_pd(v); };
+  for (int i = 0; i < 4; ++i) {
+    r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(t[4 * i]), pd(t[4 * i + 2])));
+    r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(t[4 * i]), pd(t[4 * i + 2])));
+    r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(t[4 * i + 1]), pd(t[4 * i + 3])));
+    r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(t[4 * i + 1]), pd(t[4 * i + 3])));
+  }
+  for (int i = 0; i < 2; ++i) {
+    for (int j = 0; j < 4; ++j) {
+      t[8 * i + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + j + 4], 0x88);
+      t[8 * i + j + 4] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + j + 4], 0xdd);
+    }
+  }
+  for (int j = 0; j < 8; ++j) {
+    r[j] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88);
+    r[j + 8] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0xdd);
+  }
+}
+
+// The packing of a float sliver of A stored M x K (rows i0 .. i0+rows, at most MR <= 16), 16
+// depths at a time: 16 values of each row loaded with unit stride (rows past the sliver as
+// zeros), transposed in registers, the MR values of each depth stored under a mask. Returns how
+// many depths it packed (kc rounded down to 16).
+inline int pack_a_sliver_16x16(const float* A, int lda, int i0, int rows, int p0, int kc,
+                               float* Ap) {
+  static_assert(MR <= 16, "a column of the sliver must fit in one vector");
+  const int depth = kc / 16 * 16;
+  const __mmask16 sliver_rows = __mmask16((1u << MR) - 1);
+  for (int pb = 0; pb < depth; pb += 16) {
+    __m512 r[16];
+    for (int i = 0; i < 16; ++i) {
+      r[i] =
+          i < rows ? _mm512_loadu_ps(A + std::size_t(i0 + i) * lda + p0 + pb) : _mm512_setzero_ps();
+    }
+    transpose_16x16(r);
+    for (int p = 0; p < 16; ++p) _mm512_mask_storeu_ps(Ap + (pb + p) * MR, sliver_rows, r[p]);
+  }
+  return depth;
+}
+
+// The transposed packing of a whole float sliver (NR = 32 columns, rows j0.. of B stored N x K),
+// 16 depths at a time: two 16 x 16 blocks read along the rows of B, transposed in registers,
+// stored as 16 rows of the sliver. Returns how many depths it packed (kc rounded down to 16).
+inline int pack_b_sliver_transposed_16x16(const float* B, int ldb, int p0, int kc, int j0,
+                                          float* Bp) {
+  const int depth = kc / 16 * 16;
+  for (int pb = 0; pb < depth; pb += 16) {
+    for (int half = 0; half < 2; ++half) {
+      __m512 r[16];
+      for (int i = 0; i < 16; ++i) {
+        r[i] = _mm512_loadu_ps(B + std::size_t(j0 + 16 * half + i) * ldb + p0 + pb);
+      }
+      transpose_16x16(r);
+      for (int p = 0; p < 16; ++p) _mm512_storeu_ps(Bp + (pb + p) * 32 + 16 * half, r[p]);
+    }
+  }
+  return depth;
+}
+#pragma GCC diagnostic pop
+#endif
+
 // Packs rows [i0, i0+MR) x depths [p0, p0+kc) of op(A) into one sliver, column by column:
 // element (i0 + r, p0 + p) goes to Ap[p*MR + r], so the microkernel reads MR consecutive values
-// per step of p. Rows past M are left unwritten: the last sliver runs the microkernel made for
-// its own row count, which never reads them.
+// per step of p. Rows past M are never read: the last sliver runs the microkernel made for its
+// own row count (the vector path writes zeros there, the scalar one leaves them).
 template <typename T>
 void pack_a_sliver(bool trans_a, const T* A, int lda, int M, int i0, int p0, int kc, T* Ap) {
   const int rows = std::min(MR, M - i0);
@@ -164,10 +245,16 @@ void pack_a_sliver(bool trans_a, const T* A, int lda, int M, int i0, int p0, int
       const T* src = A + std::size_t(p0 + p) * lda + i0;
       for (int r = 0; r < rows; ++r) Ap[p * MR + r] = src[r];
     }
-  } else {  // A is stored M x K: read each row along its length, write with stride MR
+  } else {           // A is stored M x K: read each row along its length, write with stride MR
+    int packed = 0;  // depths already packed 16 x 16 blocks at a time
+#if !defined(CONVBOOK_GEMM_NO_SIMD) && XSIMD_WITH_AVX512F
+    if constexpr (std::is_same_v<T, float>) {
+      packed = pack_a_sliver_16x16(A, lda, i0, rows, p0, kc, Ap);
+    }
+#endif
     for (int r = 0; r < rows; ++r) {
       const T* src = A + std::size_t(i0 + r) * lda + p0;
-      for (int p = 0; p < kc; ++p) Ap[p * MR + r] = src[p];
+      for (int p = packed; p < kc; ++p) Ap[p * MR + r] = src[p];
     }
   }
 }
@@ -178,10 +265,16 @@ template <typename T>
 void pack_b_sliver(bool trans_b, const T* B, int ldb, int N, int p0, int kc, int j0, T* Bp) {
   constexpr int nr = NR<T>;
   const int cols = std::min(nr, N - j0);
-  if (trans_b) {  // B is stored N x K: column c of the sliver is a piece of row j0 + c of B
+  if (trans_b) {     // B is stored N x K: column c of the sliver is a piece of row j0 + c of B
+    int packed = 0;  // depths already packed 16 x 16 blocks at a time
+#if !defined(CONVBOOK_GEMM_NO_SIMD) && XSIMD_WITH_AVX512F
+    if constexpr (std::is_same_v<T, float>) {
+      if (cols == nr) packed = pack_b_sliver_transposed_16x16(B, ldb, p0, kc, j0, Bp);
+    }
+#endif
     for (int c = 0; c < cols; ++c) {
       const T* src = B + std::size_t(j0 + c) * ldb + p0;
-      for (int p = 0; p < kc; ++p) Bp[p * nr + c] = src[p];
+      for (int p = packed; p < kc; ++p) Bp[p * nr + c] = src[p];
     }
     for (int c = cols; c < nr; ++c) {
       for (int p = 0; p < kc; ++p) Bp[p * nr + c] = T(0);
@@ -196,6 +289,27 @@ void pack_b_sliver(bool trans_b, const T* B, int ldb, int N, int p0, int kc, int
       for (int c = 0; c < cols; ++c) Bp[p * nr + c] = src[c];
       for (int c = cols; c < nr; ++c) Bp[p * nr + c] = T(0);
     }
+  }
+}
+
+// Packs the panel of one block, depths [p0, p0+kc) x columns [j0, j0+nc) of op(B), as the
+// slivers of kc x NR that pack_b_sliver makes, one after the other. When B is stored K x N, the
+// panel is copied row by row, each row of B read once along all nc columns: one stream the
+// hardware prefetcher follows, where sliver by sliver would read NR columns from each of kc rows
+// ldb apart (for a column matrix of 131072 pixels, kc streams 512 KB apart, more than the
+// prefetcher tracks: DRAM latency on every line).
+template <typename T>
+void pack_b_panel(bool trans_b, const T* B, int ldb, int N, int p0, int kc, int j0, int nc, T* Bp) {
+  constexpr int nr = NR<T>;
+  const int whole = trans_b ? 0 : nc / nr * nr;  // columns packed row by row
+  for (int p = 0; p < kc && whole > 0; ++p) {
+    const T* src = B + std::size_t(p0 + p) * ldb + j0;
+    for (int jr = 0; jr < whole; jr += nr) {
+      for (int c = 0; c < nr; ++c) Bp[std::size_t(jr) * kc + p * nr + c] = src[jr + c];
+    }
+  }
+  for (int jr = whole; jr < nc; jr += nr) {  // B transposed, or the last, partial sliver
+    pack_b_sliver(trans_b, B, ldb, N, p0, kc, j0 + jr, Bp + std::size_t(jr) * kc);
   }
 }
 //! [gemm-packed-pack]
@@ -221,6 +335,13 @@ void microkernel(int kc, const T* Ap, const T* Bp, T alpha, T beta, T* C, int ld
   for (int r = 0; r < ROWS; ++r)
     for (int v = 0; v < VECS; ++v) acc[r][v] = Vec<T>(T(0));
 
+  // The tile of C is loaded (beta != 0) or written at the end; ask for its lines now, so that
+  // they arrive while the FMAs run instead of stalling the stores (rows of C are ldc apart: a
+  // different page each, which the hardware prefetcher does not follow).
+  for (int r = 0; r < ROWS; ++r) {
+    __builtin_prefetch(C + std::size_t(r) * ldc, 1);
+    __builtin_prefetch(C + std::size_t(r) * ldc + VECS * L - 1, 1);
+  }
   for (int p = 0; p < kc; ++p) {
     Vec<T> b[VECS];
     for (int v = 0; v < VECS; ++v) b[v] = load(Bp + p * NR<T> + v * L);
@@ -330,9 +451,10 @@ void scale_c(int M, int N, T beta, T* C, int ldc) {
 
 //! [gemm-packed-serial]
 // The loop nest on one thread: C (M x N) = alpha op(A) op(B) + beta C, with K > 0 and alpha != 0.
-// op(B) is read only through pack_b(p0, kc, j0, Bp), which writes one kc x NR sliver the way
-// pack_b_sliver does: a plain matrix for gemm_packed, a convolution's input for gemm_packed_b
-// (the implicit im2col of chapter 01), whose column matrix never exists in memory.
+// op(B) is read only through pack_b(p0, kc, j0, nc, Bp), which writes the kc x nc panel at
+// depth p0 and column j0 as kc x NR slivers one after the other, the way pack_b_panel does: a
+// plain matrix for gemm_packed, a convolution's input for gemm_packed_b (the implicit im2col of
+// chapter 01), whose column matrix never exists in memory.
 template <typename T, typename PackB>
 void gemm_packed_serial(bool trans_a, int M, int N, int K, T alpha, const T* A, int lda,
                         const PackB& pack_b, T beta, T* C, int ldc) {
@@ -345,15 +467,16 @@ void gemm_packed_serial(bool trans_a, int M, int N, int K, T alpha, const T* A, 
   T* Ap = buf.a.data();  // an MC x KC block of op(A), as slivers of MR x kc
   T* Bp = buf.b.data();  // a KC x NC panel of op(B), as slivers of kc x NR
 
+  // K is cut into blocks of equal depth, at most KC: K = 288 runs as 144 + 144, not 256 + 32
+  // (a thin last block would load and store every C tile again for 32 FMAs a value).
+  const int kc_step = ceil_div(K, ceil_div(K, KC));
   for (int jc = 0; jc < N; jc += NC) {
     const int nc = std::min(NC, N - jc);
-    for (int pc = 0; pc < K; pc += KC) {
-      const int kc = std::min(KC, K - pc);
+    for (int pc = 0; pc < K; pc += kc_step) {
+      const int kc = std::min(kc_step, K - pc);
       // Blocks of depth after the first add to what the first one stored: beta becomes 1.
       const T beta_block = pc == 0 ? beta : T(1);
-      for (int jr = 0; jr < nc; jr += nr) {
-        pack_b(pc, kc, jc + jr, Bp + std::size_t(jr) * kc);
-      }
+      pack_b(pc, kc, jc, nc, Bp);
       for (int ic = 0; ic < M; ic += MC) {
         const int mc = std::min(MC, M - ic);
         for (int ir = 0; ir < mc; ir += MR) {
@@ -363,8 +486,8 @@ void gemm_packed_serial(bool trans_a, int M, int N, int K, T alpha, const T* A, 
         for (int jr = 0; jr < nc; jr += nr) {
           for (int ir = 0; ir < mc; ir += MR) {
             const int rows = std::min(MR, mc - ir), cols = std::min(nr, nc - jr);
-            microkernel_for<T>(rows, cols)(kc, Ap + std::size_t(ir) * kc,
-                                           Bp + std::size_t(jr) * kc, alpha, beta_block,
+            microkernel_for<T>(rows, cols)(kc, Ap + std::size_t(ir) * kc, Bp + std::size_t(jr) * kc,
+                                           alpha, beta_block,
                                            C + std::size_t(ic + ir) * ldc + jc + jr, ldc, cols);
           }
         }
@@ -402,14 +525,14 @@ void gemm_packed(bool trans_a, bool trans_b, int M, int N, int K, T alpha, const
     if (begin < end && split_n) {  // columns [begin, end) of op(B) and C
       const T* B_part = trans_b ? B + std::size_t(begin) * ldb : B + begin;
       const int n_part = end - begin;
-      const auto pack_b = [&](int p0, int kc, int j0, T* Bp) {
-        pack_b_sliver(trans_b, B_part, ldb, n_part, p0, kc, j0, Bp);
+      const auto pack_b = [&](int p0, int kc, int j0, int nc, T* Bp) {
+        pack_b_panel(trans_b, B_part, ldb, n_part, p0, kc, j0, nc, Bp);
       };
       gemm_packed_serial(trans_a, M, n_part, K, alpha, A, lda, pack_b, beta, C + begin, ldc);
     } else if (begin < end) {  // rows [begin, end) of op(A) and C
       const T* A_part = trans_a ? A + begin : A + std::size_t(begin) * lda;
-      const auto pack_b = [&](int p0, int kc, int j0, T* Bp) {
-        pack_b_sliver(trans_b, B, ldb, N, p0, kc, j0, Bp);
+      const auto pack_b = [&](int p0, int kc, int j0, int nc, T* Bp) {
+        pack_b_panel(trans_b, B, ldb, N, p0, kc, j0, nc, Bp);
       };
       gemm_packed_serial(trans_a, end - begin, N, K, alpha, A_part, lda, pack_b, beta,
                          C + std::size_t(begin) * ldc, ldc);
@@ -432,7 +555,9 @@ void gemm_packed_b(bool trans_a, int M, int N, int K, T alpha, const T* A, int l
   check_a_and_c(trans_a, M, N, K, lda, ldc);
   if (M == 0 || N == 0) return;
   if (K == 0 || alpha == T(0)) return scale_c(M, N, beta, C, ldc);
-  const auto pack_b = [&](int p0, int kc, int j0, T* Bp) { b.pack(p0, kc, j0, NR<T>, Bp); };
+  const auto pack_b = [&](int p0, int kc, int j0, int nc, T* Bp) {
+    for (int jr = 0; jr < nc; jr += NR<T>) b.pack(p0, kc, j0 + jr, NR<T>, Bp + std::size_t(jr) * kc);
+  };
   gemm_packed_serial(trans_a, M, N, K, alpha, A, lda, pack_b, beta, C, ldc);
 }
 //! [gemm-packed-b]
