@@ -18,6 +18,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstring>
 #include <numeric>
@@ -339,15 +340,24 @@ std::size_t depthwise_per_thread(const ConvGeometry& g) {
 // a bit mask of its lanes whose input is inside, computed once per call, and the loads are
 // masked: AVX-512 loads only those lanes, zeroes the others, and never touches the memory
 // behind a cleared bit, so reading next to the first or the last plane of x cannot fault.
+constexpr int kMaxSameTaps = 49;  // up to 7x7 kernels; larger ones take the packed path
+
 struct SamePlane {
-  int HW = 0;             // values in a plane
-  int vectors = 0;        // vectors covering them, the last one maybe partial
-  std::size_t masks = 0;  // scalars of the mask table: (R*S + 1) per vector
+  int HW = 0;                                         // values in a plane
+  int vectors = 0;                                    // covering them, the last maybe partial
+  int taps = 0;                                       // R*S
+  std::size_t masks = 0;                              // mask table: taps + 1 per vector
+  std::array<std::ptrdiff_t, kMaxSameTaps> offset{};  // off(r, s) at tap r*S + s
 };
 //! [depthwise-same-layout]
 
 bool same_depthwise(const ConvGeometry& g) {
-  return g.stride_h == 1 && g.stride_w == 1 && g.P() == g.H && g.Q() == g.W;
+  return g.stride_h == 1 && g.stride_w == 1 && g.P() == g.H && g.Q() == g.W &&
+         g.R * g.S <= kMaxSameTaps;
+}
+
+std::ptrdiff_t same_offset(const ConvGeometry& g, int r, int s) {
+  return std::ptrdiff_t(r * g.dil_h - g.pad_h) * g.W + (s * g.dil_w - g.pad_w);
 }
 
 template <typename T>
@@ -356,12 +366,11 @@ SamePlane same_layout(const ConvGeometry& g) {
   SamePlane F;
   F.HW = g.H * g.W;
   F.vectors = (F.HW + lanes - 1) / lanes;
-  F.masks = std::size_t(F.vectors) * (g.R * g.S + 1);
+  F.taps = g.R * g.S;
+  F.masks = std::size_t(F.vectors) * (F.taps + 1);
+  for (int r = 0; r < g.R; ++r)
+    for (int s = 0; s < g.S; ++s) F.offset[r * g.S + s] = same_offset(g, r, s);
   return F;
-}
-
-std::ptrdiff_t same_offset(const ConvGeometry& g, int r, int s) {
-  return std::ptrdiff_t(r * g.dil_h - g.pad_h) * g.W + (s * g.dil_w - g.pad_w);
 }
 
 //! [depthwise-masked-load]
@@ -395,6 +404,30 @@ inline Batch<double> load_masked(const double* p, LaneMask mask) {
   alignas(64) double v[Batch<double>::size];
   for (std::size_t l = 0; l < Batch<double>::size; ++l) v[l] = mask >> l & 1 ? p[l] : 0.0;
   return Batch<double>::load_aligned(v);
+#endif
+}
+
+/// Stores the lanes of v whose bit is set in `mask` to p, leaving the others in memory as they
+/// are: the last, partial vector of a plane.
+inline void store_masked(float* p, LaneMask mask, const Batch<float>& v) {
+#if XSIMD_WITH_AVX512F
+  _mm512_mask_storeu_ps(p, __mmask16(mask), v);
+#else
+  alignas(64) float lanes[Batch<float>::size];
+  v.store_aligned(lanes);
+  for (std::size_t l = 0; l < Batch<float>::size; ++l)
+    if (mask >> l & 1) p[l] = lanes[l];
+#endif
+}
+
+inline void store_masked(double* p, LaneMask mask, const Batch<double>& v) {
+#if XSIMD_WITH_AVX512F
+  _mm512_mask_storeu_pd(p, __mmask8(mask), v);
+#else
+  alignas(64) double lanes[Batch<double>::size];
+  v.store_aligned(lanes);
+  for (std::size_t l = 0; l < Batch<double>::size; ++l)
+    if (mask >> l & 1) p[l] = lanes[l];
 #endif
 }
 //! [depthwise-masked-load]
@@ -440,35 +473,31 @@ void unroll(F f) {
 // out[v] = init + sum over taps of w[tap] * (in shifted by off(tap))[v], masked, for VB
 // consecutive vectors v0 .. v0+VB-1, kept in registers while the taps go by: per tap one
 // broadcast weight, VB masked loads and VB FMAs. `in` and `out` are a plane of x and y (or of
-// dy and dx). `rotate` takes the kernel turned by 180 degrees, w[R*S - 1 - tap], which turns
-// off(tap) into -off(tap): the backward data pass, with the same masks.
+// dy and dx). The weight of tap t is w[t * w_step]; w_step = -1 from the last tap takes the
+// kernel turned by 180 degrees, which turns off(tap) into -off(tap): the backward data pass,
+// with the same masks.
 template <int VB, typename T>
-void same_block(const ConvGeometry& g, const SamePlane& F, const T* in, const T* masks, const T* w,
-                bool rotate, int v0, T init, T* out) {
+void same_block(const SamePlane& F, const T* in, const T* masks, const T* w, int w_step, int v0,
+                T init, T* out) {
   using B = Batch<T>;
   constexpr int lanes = int(B::size);
-  const int RS = g.R * g.S;
-  const T* masks_v = masks + std::size_t(v0) * (RS + 1);
+  const T* masks_v = masks + std::size_t(v0) * (F.taps + 1);
   B acc[VB];
   unroll<VB>([&](auto vb) { acc[vb] = B(init); });
-  for (int r = 0, tap = 0; r < g.R; ++r) {
-    for (int s = 0; s < g.S; ++s, ++tap) {
-      const T* src = in + std::ptrdiff_t(v0) * lanes + same_offset(g, r, s);
-      const B w_tap(w[rotate ? RS - 1 - tap : tap]);
-      unroll<VB>([&](auto vb) {
-        const LaneMask m = mask_at(masks_v, std::size_t(vb) * (RS + 1) + tap);
-        acc[vb] = xsimd::fma(w_tap, load_masked(src + vb * lanes, m), acc[vb]);
-      });
-    }
+  for (int tap = 0; tap < F.taps; ++tap) {
+    const T* src = in + std::ptrdiff_t(v0) * lanes + F.offset[tap];
+    const B w_tap(w[tap * w_step]);
+    unroll<VB>([&](auto vb) {
+      const LaneMask m = mask_at(masks_v, std::size_t(vb) * (F.taps + 1) + tap);
+      acc[vb] = xsimd::fma(w_tap, load_masked(src + vb * lanes, m), acc[vb]);
+    });
   }
   unroll<VB>([&](auto vb) {
-    const int o = (v0 + vb) * lanes;
-    if (o + lanes <= F.HW) {
-      acc[vb].store_unaligned(out + o);
-    } else {  // the last, partial vector of the plane
-      alignas(64) T tail[lanes];
-      acc[vb].store_aligned(tail);
-      std::copy(tail, tail + (F.HW - o), out + o);
+    T* out_v = out + (v0 + vb) * lanes;
+    if (v0 + vb + 1 < F.vectors) {
+      acc[vb].store_unaligned(out_v);
+    } else {  // the plane's last vector, maybe partial
+      store_masked(out_v, mask_at(masks_v, std::size_t(vb) * (F.taps + 1) + F.taps), acc[vb]);
     }
   });
 }
@@ -479,30 +508,28 @@ void same_block(const ConvGeometry& g, const SamePlane& F, const T* in, const T*
 // off(tap))[v], masked, over the block's vectors, and sums[R*S] += dy[v]. The dy vectors stay
 // in registers for all the taps; each sum is loaded and stored once per tap and block.
 template <int VB, typename T>
-void same_weight_grad_block(const ConvGeometry& g, const T* x, const T* dy, const T* masks, int v0,
+void same_weight_grad_block(const SamePlane& F, const T* x, const T* dy, const T* masks, int v0,
                             bool with_dw, T* sums) {
   using B = Batch<T>;
   constexpr int lanes = int(B::size);
-  const int RS = g.R * g.S;
-  const T* masks_v = masks + std::size_t(v0) * (RS + 1);
+  const T* masks_v = masks + std::size_t(v0) * (F.taps + 1);
   B dy_v[VB];
-  B db_sum = B::load_unaligned(sums + RS * lanes);
+  B db_sum = B::load_unaligned(sums + F.taps * lanes);
   unroll<VB>([&](auto vb) {
-    dy_v[vb] = load_masked(dy + (v0 + vb) * lanes, mask_at(masks_v, vb * (RS + 1) + RS));
+    const LaneMask m = mask_at(masks_v, std::size_t(vb) * (F.taps + 1) + F.taps);
+    dy_v[vb] = load_masked(dy + (v0 + vb) * lanes, m);
     db_sum += dy_v[vb];
   });
-  db_sum.store_unaligned(sums + RS * lanes);
+  db_sum.store_unaligned(sums + F.taps * lanes);
   if (!with_dw) return;
-  for (int r = 0, tap = 0; r < g.R; ++r) {
-    for (int s = 0; s < g.S; ++s, ++tap) {
-      const T* src = x + std::ptrdiff_t(v0) * lanes + same_offset(g, r, s);
-      B acc = B::load_unaligned(sums + tap * lanes);
-      unroll<VB>([&](auto vb) {
-        const LaneMask m = mask_at(masks_v, std::size_t(vb) * (RS + 1) + tap);
-        acc = xsimd::fma(dy_v[vb], load_masked(src + vb * lanes, m), acc);
-      });
-      acc.store_unaligned(sums + tap * lanes);
-    }
+  for (int tap = 0; tap < F.taps; ++tap) {
+    const T* src = x + std::ptrdiff_t(v0) * lanes + F.offset[tap];
+    B acc = B::load_unaligned(sums + tap * lanes);
+    unroll<VB>([&](auto vb) {
+      const LaneMask m = mask_at(masks_v, std::size_t(vb) * (F.taps + 1) + tap);
+      acc = xsimd::fma(dy_v[vb], load_masked(src + vb * lanes, m), acc);
+    });
+    acc.store_unaligned(sums + tap * lanes);
   }
 }
 //! [depthwise-same-weight-grad]
@@ -521,21 +548,23 @@ void over_blocks(int v, int end, Op op) {
 /// has 7).
 constexpr int kSameBlock = 4;
 
-/// One plane of the forward (or of dx): same_block over its vectors.
+/// One plane of the forward (or of dx): same_block over its vectors. The weight of tap t is
+/// w[t * w_step]: w_step = 1 for the kernel, -1 from its last tap for the kernel turned by 180
+/// degrees.
 template <typename T>
-void same_plane(const ConvGeometry& g, const SamePlane& F, const T* in, const T* masks, const T* w,
-                bool rotate, T init, T* out) {
+void same_plane(const SamePlane& F, const T* in, const T* masks, const T* w, int w_step, T init,
+                T* out) {
   over_blocks<kSameBlock>(0, F.vectors, [&](auto vb, int v0) {
-    same_block<decltype(vb)::value>(g, F, in, masks, w, rotate, v0, init, out);
+    same_block<decltype(vb)::value>(F, in, masks, w, w_step, v0, init, out);
   });
 }
 
 /// One plane's share of dw and db: same_weight_grad_block over its vectors.
 template <typename T>
-void same_weight_grad(const ConvGeometry& g, const SamePlane& F, const T* x, const T* dy,
-                      const T* masks, bool with_dw, T* sums) {
+void same_weight_grad(const SamePlane& F, const T* x, const T* dy, const T* masks, bool with_dw,
+                      T* sums) {
   over_blocks<kSameBlock>(0, F.vectors, [&](auto vb, int v0) {
-    same_weight_grad_block<decltype(vb)::value>(g, x, dy, masks, v0, with_dw, sums);
+    same_weight_grad_block<decltype(vb)::value>(F, x, dy, masks, v0, with_dw, sums);
   });
 }
 
@@ -697,7 +726,7 @@ void forward_depthwise_same(const ConvGeometry& g, const T* x, const T* w, const
   for (int i = 0; i < planes; ++i) {
     const int c = i % g.C;
     prefetch_plane(F, x + std::size_t(i + 2) * F.HW);
-    same_plane(g, F, x + std::size_t(i) * F.HW, masks, w + std::size_t(c) * RS, false,
+    same_plane(F, x + std::size_t(i) * F.HW, masks, w + std::size_t(c) * RS, 1,
                bias ? bias[c] : T(0), y + std::size_t(i) * F.HW);
   }
 }
@@ -729,9 +758,9 @@ void backward_depthwise_same(const ConvGeometry& g, const T* x, const T* w, cons
     for (int i = 0; i < planes; ++i) {
       const int c = i % g.C;
       const std::size_t at = std::size_t(i) * F.HW;
-      if (dx) same_plane(g, F, dy + at, masks, w + std::size_t(c) * RS, true, T(0), dx + at);
+      if (dx) same_plane(F, dy + at, masks, w + std::size_t(c) * RS + RS - 1, -1, T(0), dx + at);
       if (dw || db)
-        same_weight_grad(g, F, x + at, dy + at, masks, dw != nullptr, sums + c * sums_size);
+        same_weight_grad(F, x + at, dy + at, masks, dw != nullptr, sums + c * sums_size);
     }
   }
   for (int t = 0; t < threads; ++t) {  // in thread order, so results do not vary run to run
