@@ -472,13 +472,10 @@ void unroll(F f) {
 //! [depthwise-same-kernel]
 // out[v] = init + sum over taps of w[tap] * (in shifted by off(tap))[v], masked, for VB
 // consecutive vectors v0 .. v0+VB-1, kept in registers while the taps go by: per tap one
-// broadcast weight, VB masked loads and VB FMAs. `in` and `out` are a plane of x and y (or of
-// dy and dx). The weight of tap t is w[t * w_step]; w_step = -1 from the last tap takes the
-// kernel turned by 180 degrees, which turns off(tap) into -off(tap): the backward data pass,
-// with the same masks.
+// broadcast weight, VB masked loads and VB FMAs. `in` and `out` are a plane of x and y.
 template <int VB, typename T>
-void same_block(const SamePlane& F, const T* in, const T* masks, const T* w, int w_step, int v0,
-                T init, T* out) {
+void same_block(const SamePlane& F, const T* in, const T* masks, const T* w, int v0, T init,
+                T* out) {
   using B = Batch<T>;
   constexpr int lanes = int(B::size);
   const T* masks_v = masks + std::size_t(v0) * (F.taps + 1);
@@ -486,7 +483,7 @@ void same_block(const SamePlane& F, const T* in, const T* masks, const T* w, int
   unroll<VB>([&](auto vb) { acc[vb] = B(init); });
   for (int tap = 0; tap < F.taps; ++tap) {
     const T* src = in + std::ptrdiff_t(v0) * lanes + F.offset[tap];
-    const B w_tap(w[tap * w_step]);
+    const B w_tap(w[tap]);
     unroll<VB>([&](auto vb) {
       const LaneMask m = mask_at(masks_v, std::size_t(vb) * (F.taps + 1) + tap);
       acc[vb] = xsimd::fma(w_tap, load_masked(src + vb * lanes, m), acc[vb]);
@@ -503,36 +500,53 @@ void same_block(const SamePlane& F, const T* in, const T* masks, const T* w, int
 }
 //! [depthwise-same-kernel]
 
-//! [depthwise-same-weight-grad]
-// The block's share of dw and db, as vector sums: sums[tap] += dy[v] * (x shifted by
-// off(tap))[v], masked, over the block's vectors, and sums[R*S] += dy[v]. The dy vectors stay
-// in registers for all the taps; each sum is loaded and stored once per tap and block.
+//! [depthwise-same-backward-block]
+// One pass over a block of VB vectors of a plane for all three gradients, tap by tap:
+//   dx[v] += w[R*S - 1 - tap] * (dy shifted by off(tap))[v]   (the kernel turned by 180 degrees)
+//   sums[tap] += dy[v] * (x shifted by off(tap))[v]           (dw, as a vector sum)
+//   sums[R*S] += dy[v]                                         (db)
+// all masked; both loads of a (vector, tap) share its mask, and the dy vectors of the block
+// stay in registers. dx == nullptr skips the data gradient, x == nullptr the weight gradient;
+// each sum is loaded and stored once per tap and block.
 template <int VB, typename T>
-void same_weight_grad_block(const SamePlane& F, const T* x, const T* dy, const T* masks, int v0,
-                            bool with_dw, T* sums) {
+void same_backward_block(const SamePlane& F, const T* x, const T* dy, const T* masks,
+                         const T* w_last, int v0, T* dx, T* sums) {
   using B = Batch<T>;
   constexpr int lanes = int(B::size);
   const T* masks_v = masks + std::size_t(v0) * (F.taps + 1);
-  B dy_v[VB];
+  auto mask = [&](int vb, int tap) {
+    return mask_at(masks_v, std::size_t(vb) * (F.taps + 1) + tap);
+  };
+  B dy_v[VB], dx_v[VB];
   B db_sum = B::load_unaligned(sums + F.taps * lanes);
   unroll<VB>([&](auto vb) {
-    const LaneMask m = mask_at(masks_v, std::size_t(vb) * (F.taps + 1) + F.taps);
-    dy_v[vb] = load_masked(dy + (v0 + vb) * lanes, m);
+    dy_v[vb] = load_masked(dy + (v0 + vb) * lanes, mask(vb, F.taps));
+    dx_v[vb] = B(T(0));
     db_sum += dy_v[vb];
   });
   db_sum.store_unaligned(sums + F.taps * lanes);
-  if (!with_dw) return;
   for (int tap = 0; tap < F.taps; ++tap) {
-    const T* src = x + std::ptrdiff_t(v0) * lanes + F.offset[tap];
-    B acc = B::load_unaligned(sums + tap * lanes);
+    const std::ptrdiff_t at = std::ptrdiff_t(v0) * lanes + F.offset[tap];
+    const B w_tap(w_last[-tap]);
+    B dw_sum = x ? B::load_unaligned(sums + tap * lanes) : B(T(0));
     unroll<VB>([&](auto vb) {
-      const LaneMask m = mask_at(masks_v, std::size_t(vb) * (F.taps + 1) + tap);
-      acc = xsimd::fma(dy_v[vb], load_masked(src + vb * lanes, m), acc);
+      const LaneMask m = mask(vb, tap);
+      if (dx) dx_v[vb] = xsimd::fma(w_tap, load_masked(dy + at + vb * lanes, m), dx_v[vb]);
+      if (x) dw_sum = xsimd::fma(dy_v[vb], load_masked(x + at + vb * lanes, m), dw_sum);
     });
-    acc.store_unaligned(sums + tap * lanes);
+    if (x) dw_sum.store_unaligned(sums + tap * lanes);
   }
+  if (!dx) return;
+  unroll<VB>([&](auto vb) {
+    T* out_v = dx + (v0 + vb) * lanes;
+    if (v0 + vb + 1 < F.vectors) {
+      dx_v[vb].store_unaligned(out_v);
+    } else {  // the plane's last vector, maybe partial
+      store_masked(out_v, mask(vb, F.taps), dx_v[vb]);
+    }
+  });
 }
-//! [depthwise-same-weight-grad]
+//! [depthwise-same-backward-block]
 
 /// Calls op(std::integral_constant<int, VB>(), v0) on the vectors [v, end) in blocks of VB, then
 /// the rest in blocks of VB/2, VB/4, ..., 1, so that the block kernels get their block size at
@@ -548,23 +562,20 @@ void over_blocks(int v, int end, Op op) {
 /// has 7).
 constexpr int kSameBlock = 4;
 
-/// One plane of the forward (or of dx): same_block over its vectors. The weight of tap t is
-/// w[t * w_step]: w_step = 1 for the kernel, -1 from its last tap for the kernel turned by 180
-/// degrees.
+/// One plane of the forward: same_block over its vectors.
 template <typename T>
-void same_plane(const SamePlane& F, const T* in, const T* masks, const T* w, int w_step, T init,
-                T* out) {
+void same_plane(const SamePlane& F, const T* in, const T* masks, const T* w, T init, T* out) {
   over_blocks<kSameBlock>(0, F.vectors, [&](auto vb, int v0) {
-    same_block<decltype(vb)::value>(F, in, masks, w, w_step, v0, init, out);
+    same_block<decltype(vb)::value>(F, in, masks, w, v0, init, out);
   });
 }
 
-/// One plane's share of dw and db: same_weight_grad_block over its vectors.
+/// One plane of the backward: same_backward_block over its vectors.
 template <typename T>
-void same_weight_grad(const SamePlane& F, const T* x, const T* dy, const T* masks, bool with_dw,
-                      T* sums) {
+void same_backward_plane(const SamePlane& F, const T* x, const T* dy, const T* masks,
+                         const T* w_last, T* dx, T* sums) {
   over_blocks<kSameBlock>(0, F.vectors, [&](auto vb, int v0) {
-    same_weight_grad_block<decltype(vb)::value>(F, x, dy, masks, v0, with_dw, sums);
+    same_backward_block<decltype(vb)::value>(F, x, dy, masks, w_last, v0, dx, sums);
   });
 }
 
@@ -726,16 +737,17 @@ void forward_depthwise_same(const ConvGeometry& g, const T* x, const T* w, const
   for (int i = 0; i < planes; ++i) {
     const int c = i % g.C;
     prefetch_plane(F, x + std::size_t(i + 2) * F.HW);
-    same_plane(F, x + std::size_t(i) * F.HW, masks, w + std::size_t(c) * RS, 1,
-               bias ? bias[c] : T(0), y + std::size_t(i) * F.HW);
+    same_plane(F, x + std::size_t(i) * F.HW, masks, w + std::size_t(c) * RS, bias ? bias[c] : T(0),
+               y + std::size_t(i) * F.HW);
   }
 }
 //! [depthwise-same-forward]
 
 //! [depthwise-same-backward]
 // The N*C planes in memory order, shared among the threads as in the forward:
-//   dx = the same convolution of dy with the kernel turned by 180 degrees (same_plane)
-//   dw[tap] += dy . (x shifted by off(tap)), db += sum of dy    (same_weight_grad)
+//   dx = the same convolution of dy with the kernel turned by 180 degrees
+//   dw[tap] += dy . (x shifted by off(tap)), db += sum of dy
+// in one pass per plane (same_backward_block).
 // Each thread keeps per channel R*S + 1 vector sums, reduced across lanes and added in thread
 // order at the end (deterministic for a given thread count). Giving each thread whole blocks of
 // 16 channels instead (no partial sums to combine) reads x, dy and dx in runs of 4 to 16 KB,
@@ -758,9 +770,9 @@ void backward_depthwise_same(const ConvGeometry& g, const T* x, const T* w, cons
     for (int i = 0; i < planes; ++i) {
       const int c = i % g.C;
       const std::size_t at = std::size_t(i) * F.HW;
-      if (dx) same_plane(F, dy + at, masks, w + std::size_t(c) * RS + RS - 1, -1, T(0), dx + at);
-      if (dw || db)
-        same_weight_grad(F, x + at, dy + at, masks, dw != nullptr, sums + c * sums_size);
+      same_backward_plane(F, dw ? x + at : nullptr, dy + at, masks,
+                          w + std::size_t(c) * RS + RS - 1, dx ? dx + at : nullptr,
+                          sums + c * sums_size);
     }
   }
   for (int t = 0; t < threads; ++t) {  // in thread order, so results do not vary run to run
