@@ -618,7 +618,8 @@ std::size_t conv2d_direct_workspace_size(const ConvGeometry& g) {
 }
 
 std::size_t conv2d_depthwise_workspace_size(const ConvGeometry& g) {
-  const std::size_t masks = same_depthwise(g) ? same_layout<float>(g).masks : 0;
+  // The mask table is the exception: one entry per vector, and double has twice the vectors.
+  const std::size_t masks = same_depthwise(g) ? same_layout<double>(g).masks : 0;
   return masks + std::size_t(threads_for(g, g.N * g.C)) * depthwise_scratch<float>(g);
 }
 
