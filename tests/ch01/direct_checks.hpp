@@ -93,13 +93,14 @@ const std::vector<std::pair<int, bool>> kBatchBias = {{1, false}, {3, true}};
 /// Every image x stride x padding x dilation x (batch, bias) for one channel setup; returns how
 /// many configurations had an output (the others are skipped: the kernel does not fit). The
 /// callers check that count, so a grid that silently shrank would fail.
-int check_grid(Kernel kind, int C, int K, int G, const std::vector<Pair>& kernels,
+int check_grid(Kernel kind, int C, int K, int G, const std::vector<Pair>& images,
+               const std::vector<Pair>& kernels, const std::vector<Pair>& strides,
                const std::vector<Pair>& pads, const std::vector<Pair>& dilations) {
   std::vector<T> ws;
   int checked = 0;
-  for (const Pair& image : kImages)
+  for (const Pair& image : images)
     for (const Pair& kernel : kernels)
-      for (const Pair& stride : kStrides)
+      for (const Pair& stride : strides)
         for (const Pair& pad : pads)
           for (const Pair& dilation : dilations)
             for (const auto& [N, bias] : kBatchBias) {
@@ -113,6 +114,12 @@ int check_grid(Kernel kind, int C, int K, int G, const std::vector<Pair>& kernel
               ++checked;
             }
   return checked;
+}
+
+/// check_grid on kImages and kStrides.
+int check_grid(Kernel kind, int C, int K, int G, const std::vector<Pair>& kernels,
+               const std::vector<Pair>& pads, const std::vector<Pair>& dilations) {
+  return check_grid(kind, C, K, G, kImages, kernels, kStrides, pads, dilations);
 }
 
 const std::vector<Pair> kPads = {{0, 0}, {1, 1}, {2, 2}, {0, 2}};
@@ -138,6 +145,30 @@ TEST_CASE("depthwise equals naive", "[conv][depthwise]") {
   const std::vector<Pair> kernels = {{3, 3}, {5, 3}, {1, 1}};
   CHECK(check_grid(Kernel::Depthwise, 5, 5, 5, kernels, kPads, kDilations) == 790);
   CHECK(check_grid(Kernel::Depthwise, 1, 1, 1, {{3, 3}}, kPads, {{1, 2}}) == 130);  // one channel
+}
+
+TEST_CASE("depthwise equals naive on small planes with every padding", "[conv][depthwise]") {
+  // At stride 1 with the padding that keeps the size (3x3 pad 1, 5x5 pad 2, 3x3 dilated 2 pad
+  // 2, 1x1 pad 0, 3x5 pad (1, 2)) the planes are flat vectors read with lane masks: planes
+  // smaller than a vector (1x1, 2x3), one not a whole number of vectors (7x9, 17x5, 3x27 at
+  // period 27), exactly whole vectors (8x8, 4x32); every other padding and stride 2 take the
+  // packed kernel.
+  const std::vector<Pair> images = {{1, 1}, {2, 3}, {7, 9}, {8, 8}, {17, 5}, {4, 32}, {3, 27}};
+  const std::vector<Pair> kernels = {{3, 3}, {5, 5}, {1, 1}, {3, 5}};
+  std::vector<Pair> pads;
+  for (int ph = 0; ph <= 2; ++ph)
+    for (int pw = 0; pw <= 2; ++pw) pads.push_back({ph, pw});
+  CHECK(check_grid(Kernel::Depthwise, 3, 3, 3, images, kernels, {{1, 1}, {2, 2}}, pads,
+                   kDilations) == 1436);
+  int same_size = 0;  // the configurations of the grid that the flat kernel computes
+  for (const Pair& image : images)
+    for (const Pair& kernel : kernels)
+      for (const Pair& pad : pads)
+        for (const Pair& dilation : kDilations) {
+          const ConvGeometry g = geometry(1, 3, 3, 3, image, kernel, {1, 1}, pad, dilation);
+          same_size += g.P() == g.H && g.Q() == g.W;
+        }
+  CHECK(same_size == 42);
 }
 
 TEST_CASE("direct and depthwise equal naive on layers large enough to run in parallel",

@@ -9,7 +9,9 @@
 /// Both kernels first copy each input plane into a zero-padded, stride-split layout (see
 /// direct.cpp), so that the input pixels under SIMD-width consecutive outputs are consecutive
 /// in memory whatever the stride, padding and dilation; the inner loop is then one broadcast
-/// weight times one vector load, accumulated in a register, per tap.
+/// weight times one vector load, accumulated in a register, per tap. Depthwise layers at
+/// stride 1 whose padding keeps the size skip the copy: each plane is read in place as flat
+/// vectors, every tap a shift of the plane, with lane masks for the taps outside the image.
 ///
 /// The kernels are templates instantiated for float and double; both use the same code with
 /// xsimd::batch<T> (16 floats or 8 doubles per vector with AVX-512).
@@ -63,7 +65,8 @@ bool depthwise_supports(const ConvGeometry& g);
 std::size_t conv2d_depthwise_workspace_size(const ConvGeometry& g);
 
 /// @brief Same result as conv2d_forward_naive when depthwise_supports(g); the N*C planes run
-/// in parallel.
+/// in parallel, read in place as flat vectors when the stride is 1 and the padding keeps the
+/// size (3x3 with padding 1, ...), else through the packed layout.
 /// @param g          sizes and options
 /// @param x          input (N, C, H, W)
 /// @param w          weight (C, 1, R, S)
@@ -75,10 +78,11 @@ template <typename T>
 void conv2d_forward_depthwise(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y,
                               std::vector<T>& workspace);
 
-/// @brief Same result as conv2d_backward_naive when depthwise_supports(g). At stride 1 the
-/// planes run in parallel and each thread keeps per-channel dw and db sums that are added in
-/// thread order (deterministic for a given thread count); other strides run channels in
-/// parallel, each thread owning its channels' dw and db.
+/// @brief Same result as conv2d_backward_naive when depthwise_supports(g). At stride 1 with
+/// the padding that keeps the size the planes run in parallel and each thread keeps
+/// per-channel dw and db sums that are added in thread order (deterministic for a given
+/// thread count); other layers run channels in parallel, each thread owning its channels' dw
+/// and db.
 /// @param g          sizes and options
 /// @param x          the forward input (N, C, H, W)
 /// @param w          the forward weight (C, 1, R, S)
