@@ -76,6 +76,10 @@ std::vector<ConvGeometry> odd_geometries() {
   gs.push_back(geometry(2, 9, 4, 11, 10, 5, 5, 1, 1, 2, 2, 1, 1, 1));  // Cg*R*S = 225 > KC
   gs.push_back(geometry(1, 2, 3, 6, 5, 1, 1, 1, 1, 0, 0, 1, 1, 1));    // 1x1
   gs.push_back(geometry(1, 3, 2, 5, 4, 5, 4, 1, 1, 0, 0, 1, 1, 1));    // one output
+  // Output rows of 37 and 35 positions and 54 rows of col: the transposed packer's 16 x 16
+  // register blocks (two per run, with leftovers in both directions), at stride 1 and 2.
+  gs.push_back(geometry(1, 6, 4, 4, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1));
+  gs.push_back(geometry(1, 6, 4, 5, 71, 3, 3, 1, 2, 1, 1, 1, 1, 1));
   return gs;
 }
 

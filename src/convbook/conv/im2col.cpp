@@ -10,9 +10,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "convbook/conv/workspace.hpp"
 #include "convbook/gemm/gemm.hpp"
+#include "convbook/gemm/transpose.hpp"
 
 namespace convbook {
 
@@ -249,6 +251,33 @@ void Im2colPacker<T>::pack(int p0, int kc, int j0, int nr, T* Bp) const {
   }
 }
 
+// One run of n output positions of `rows` columns of col, written down the sliver:
+// out[i * nr + c] = in[offsets[c] + i]. With AVX-512 (float), blocks of 16 columns x 16
+// positions are transposed in registers (transpose.hpp): 16 vector loads and 16 vector stores
+// instead of 256 scalar copies; what is left over is copied one value at a time.
+template <typename T>
+void copy_run_down_sliver(const T* in, const std::size_t* offsets, int rows, int n, T* out,
+                          int nr) {
+  int block_rows = 0, block_n = 0;  // the part the 16 x 16 blocks cover
+#ifdef CONVBOOK_HAVE_TRANSPOSE_16X16
+  if constexpr (std::is_same_v<T, float>) {
+    block_rows = rows / 16 * 16;
+    block_n = n / 16 * 16;
+    for (int c0 = 0; c0 < block_rows; c0 += 16) {
+      for (int i0 = 0; i0 < block_n; i0 += 16) {
+        const float* runs[16];
+        for (int c = 0; c < 16; ++c) runs[c] = in + offsets[c0 + c] + i0;
+        transpose_runs_16x16(runs, out + std::size_t(i0) * nr + c0, std::size_t(nr));
+      }
+    }
+  }
+#endif
+  for (int c = 0; c < rows; ++c) {
+    const T* from = in + offsets[c];
+    for (int i = c < block_rows ? block_n : 0; i < n; ++i) out[std::size_t(i) * nr + c] = from[i];
+  }
+}
+
 // B = col^T (P*Q x Cg*R*S). Column c of the sliver is row j0 + c of col from output position
 // p0 on, kc entries in runs along output rows, each run read contiguously and written down the
 // sliver with stride nr. (Reading the nr rows side by side to write sliver rows contiguously
@@ -265,11 +294,7 @@ void Im2colTransposedPacker<T>::pack(int p0, int kc, int j0, int nr, T* Bp) cons
     for (int done = 0; done < kc; ++p, q = 0) {
       const int n = std::min(walk.Q - q, kc - done);
       const T* in = padded_ + p * walk.output_row_step + q;
-      T* out = Bp + std::size_t(done) * nr + c0;
-      for (int c = 0; c < rows; ++c) {
-        const T* from = in + offsets[c];
-        for (int i = 0; i < n; ++i) out[std::size_t(i) * nr + c] = from[i];
-      }
+      copy_run_down_sliver(in, offsets, rows, n, Bp + std::size_t(done) * nr + c0, nr);
       done += n;
     }
   }

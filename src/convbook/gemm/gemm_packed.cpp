@@ -42,6 +42,7 @@
 
 #include "convbook/error.hpp"
 #include "convbook/gemm/gemm.hpp"
+#include "convbook/gemm/transpose.hpp"
 
 #if defined(XSIMD_NO_SUPPORTED_ARCHITECTURE) && !defined(CONVBOOK_GEMM_NO_SIMD)
 #define CONVBOOK_GEMM_NO_SIMD
@@ -157,40 +158,6 @@ int ceil_div(int a, int b) {
 
 //! [gemm-packed-pack]
 #if !defined(CONVBOOK_GEMM_NO_SIMD) && XSIMD_WITH_AVX512F
-// Transposes a 16 x 16 block of floats held in 16 vectors: r[i], row i of the block, becomes
-// column i. Four rounds of two-source shuffles (pairs of floats, pairs of doubles, then 128-bit
-// lanes twice): 64 instructions for 256 values, where a copy one value at a time costs a load
-// and a store each. xsimd 8 has no transpose, and its zip_lo/zip_hi stay within 128-bit lanes on
-// AVX-512, so this one piece is written with the intrinsics xsimd itself is built on.
-// (GCC 12 warns that the shuffles read an uninitialized value: its headers start them from
-// _mm512_undefined_ps(), GCC bug 105593; the warning is switched off down to the #endif.)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-inline void transpose_16x16(__m512 r[16]) {
-  __m512 t[16];
-  for (int i = 0; i < 8; ++i) {
-    t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-    t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-  }
-  auto pd = [](__m512 v) { return _mm512_castps_pd(v); };
-  for (int i = 0; i < 4; ++i) {
-    r[4 * i] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(t[4 * i]), pd(t[4 * i + 2])));
-    r[4 * i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(t[4 * i]), pd(t[4 * i + 2])));
-    r[4 * i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(t[4 * i + 1]), pd(t[4 * i + 3])));
-    r[4 * i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(t[4 * i + 1]), pd(t[4 * i + 3])));
-  }
-  for (int i = 0; i < 2; ++i) {
-    for (int j = 0; j < 4; ++j) {
-      t[8 * i + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + j + 4], 0x88);
-      t[8 * i + j + 4] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + j + 4], 0xdd);
-    }
-  }
-  for (int j = 0; j < 8; ++j) {
-    r[j] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88);
-    r[j + 8] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0xdd);
-  }
-}
-
 // The packing of a float sliver of A stored M x K (rows i0 .. i0+rows, at most MR <= 16), 16
 // depths at a time: 16 values of each row loaded with unit stride (rows past the sliver as
 // zeros), transposed in registers, the MR values of each depth stored under a mask. Returns how
@@ -230,7 +197,6 @@ inline int pack_b_sliver_transposed_16x16(const float* B, int ldb, int p0, int k
   }
   return depth;
 }
-#pragma GCC diagnostic pop
 #endif
 
 // Packs rows [i0, i0+MR) x depths [p0, p0+kc) of op(A) into one sliver, column by column:
