@@ -5,14 +5,7 @@
 // ctest tells them apart by the program's prefix (ch01: / ch01_f64:).
 enum class Kernel { Pointwise, Direct, Depthwise };
 
-using test::scaled_error;
-
-std::vector<T> random_vector(std::size_t n, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<T> v(n);
-  for (T& e : v) e = T(rng.normal());
-  return v;
-}
+#include "kernel_checks.hpp"
 
 void forward(Kernel kind, const ConvGeometry& g, const T* x, const T* w, const T* b, T* y,
              std::vector<T>& ws) {
@@ -28,45 +21,14 @@ void backward(Kernel kind, const ConvGeometry& g, const T* x, const T* w, const 
   if (kind == Kernel::Depthwise) conv2d_backward_depthwise(g, x, w, dy, dx, dw, db, ws);
 }
 
-/// Runs naive and `kind` on the same random x, w, b, dy and checks y, dx, dw and db agree.
-/// The fast outputs start as NaN (y, dx: must be overwritten everywhere) and dw, db start at
-/// the same non-zero values for both (they must be accumulated into, not overwritten). The
-/// workspace is shared across calls, as a layer would reuse it.
+/// Checks the fast kernel `kind` against naive (see check_kernel_matches_naive).
 void check_matches_naive(Kernel kind, const ConvGeometry& g, bool with_bias, std::vector<T>& ws) {
-  const std::size_t x_size = std::size_t(g.N) * g.C * g.H * g.W;
-  const std::size_t w_size = std::size_t(g.K) * (g.C / g.G) * g.R * g.S;
-  const std::size_t y_size = std::size_t(g.N) * g.K * g.P() * g.Q();
-  const std::vector<T> x = random_vector(x_size, 1), w = random_vector(w_size, 2),
-                       b = random_vector(g.K, 3), dy = random_vector(y_size, 4);
-  const T* bias = with_bias ? b.data() : nullptr;
-  const T nan = std::numeric_limits<T>::quiet_NaN();
-
-  std::vector<T> y_ref(y_size), y(y_size, nan);
-  conv2d_forward_naive(g, x.data(), w.data(), bias, y_ref.data());
-  forward(kind, g, x.data(), w.data(), bias, y.data(), ws);
-  CHECK(scaled_error(y, y_ref) < kTolerance);
-
-  std::vector<T> dx_ref(x_size), dx(x_size, nan);
-  std::vector<T> dw_ref = random_vector(w_size, 5), dw = dw_ref;
-  std::vector<T> db_ref = random_vector(g.K, 6), db = db_ref;
-  conv2d_backward_naive(g, x.data(), w.data(), dy.data(), dx_ref.data(), dw_ref.data(),
-                        db_ref.data());
-  backward(kind, g, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), ws);
-  CHECK(scaled_error(dx, dx_ref) < kTolerance);
-  CHECK(scaled_error(dw, dw_ref) < kTolerance);
-  CHECK(scaled_error(db, db_ref) < kTolerance);
-
-  // Each gradient alone (the others nullptr) gives the same values: nothing depends on them.
-  std::vector<T> dx_only(x_size, nan), dw_only(w_size, T(0)), db_only(g.K, T(0));
-  backward(kind, g, x.data(), w.data(), dy.data(), dx_only.data(), nullptr, nullptr, ws);
-  backward(kind, g, x.data(), w.data(), dy.data(), nullptr, dw_only.data(), nullptr, ws);
-  backward(kind, g, x.data(), w.data(), dy.data(), nullptr, nullptr, db_only.data(), ws);
-  CHECK(scaled_error(dx_only, dx_ref) < kTolerance);
-  std::vector<T> dw_ref0(w_size, T(0)), db_ref0(g.K, T(0));
-  conv2d_backward_naive<T>(g, x.data(), w.data(), dy.data(), nullptr, dw_ref0.data(),
-                           db_ref0.data());
-  CHECK(scaled_error(dw_only, dw_ref0) < kTolerance);
-  CHECK(scaled_error(db_only, db_ref0) < kTolerance);
+  check_kernel_matches_naive(
+      [kind](const ConvGeometry& gg, const T* x, const T* w, const T* b, T* y,
+             std::vector<T>& wsp) { forward(kind, gg, x, w, b, y, wsp); },
+      [kind](const ConvGeometry& gg, const T* x, const T* w, const T* dy, T* dx, T* dw, T* db,
+             std::vector<T>& wsp) { backward(kind, gg, x, w, dy, dx, dw, db, wsp); },
+      g, with_bias, ws);
 }
 
 ConvGeometry geometry(int N, int C, int K, int G, std::pair<int, int> image,

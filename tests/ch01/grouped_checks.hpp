@@ -4,57 +4,12 @@
 // type `T` and the tolerance `kTolerance` it accepts, then includes this file in that same
 // namespace. The test cases keep one name in both programs; ctest tells them apart by the
 // program's prefix (ch01: / ch01_f64:).
-using test::scaled_error;
+#include "kernel_checks.hpp"
 
-std::vector<T> random_vector(std::size_t n, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<T> v(n);
-  for (T& e : v) e = T(rng.normal());
-  return v;
-}
-
-/// Runs naive and grouped on the same random x, w, b, dy and checks y, dx, dw and db agree.
-/// The grouped outputs start as NaN (y, dx: must be overwritten everywhere) and dw, db start
-/// at the same non-zero values for both (they must be accumulated into, not overwritten); then
-/// each gradient alone (the others nullptr) must give the same values. The workspace is shared
-/// across calls, as a layer would reuse it.
+/// Checks the grouped kernel against naive (see check_kernel_matches_naive).
 void check_matches_naive(const ConvGeometry& g, bool with_bias, std::vector<T>& ws) {
-  const std::size_t x_size = std::size_t(g.N) * g.C * g.H * g.W;
-  const std::size_t w_size = std::size_t(g.K) * (g.C / g.G) * g.R * g.S;
-  const std::size_t y_size = std::size_t(g.N) * g.K * g.P() * g.Q();
-  const std::vector<T> x = random_vector(x_size, 1), w = random_vector(w_size, 2),
-                       b = random_vector(g.K, 3), dy = random_vector(y_size, 4);
-  const T* bias = with_bias ? b.data() : nullptr;
-  const T nan = std::numeric_limits<T>::quiet_NaN();
-
-  std::vector<T> y_ref(y_size), y(y_size, nan);
-  conv2d_forward_naive(g, x.data(), w.data(), bias, y_ref.data());
-  conv2d_forward_grouped(g, x.data(), w.data(), bias, y.data(), ws);
-  CHECK(scaled_error(y, y_ref) < kTolerance);
-
-  std::vector<T> dx_ref(x_size), dx(x_size, nan);
-  std::vector<T> dw_ref = random_vector(w_size, 5), dw = dw_ref;
-  std::vector<T> db_ref = random_vector(g.K, 6), db = db_ref;
-  conv2d_backward_naive(g, x.data(), w.data(), dy.data(), dx_ref.data(), dw_ref.data(),
-                        db_ref.data());
-  conv2d_backward_grouped(g, x.data(), w.data(), dy.data(), dx.data(), dw.data(), db.data(), ws);
-  CHECK(scaled_error(dx, dx_ref) < kTolerance);
-  CHECK(scaled_error(dw, dw_ref) < kTolerance);
-  CHECK(scaled_error(db, db_ref) < kTolerance);
-
-  std::vector<T> dx_only(x_size, nan), dw_only(w_size, T(0)), db_only(g.K, T(0));
-  conv2d_backward_grouped<T>(g, x.data(), w.data(), dy.data(), dx_only.data(), nullptr, nullptr,
+  check_kernel_matches_naive(conv2d_forward_grouped<T>, conv2d_backward_grouped<T>, g, with_bias,
                              ws);
-  conv2d_backward_grouped<T>(g, x.data(), w.data(), dy.data(), nullptr, dw_only.data(), nullptr,
-                             ws);
-  conv2d_backward_grouped<T>(g, x.data(), w.data(), dy.data(), nullptr, nullptr, db_only.data(),
-                             ws);
-  CHECK(scaled_error(dx_only, dx_ref) < kTolerance);
-  std::vector<T> dw_ref0(w_size, T(0)), db_ref0(g.K, T(0));
-  conv2d_backward_naive<T>(g, x.data(), w.data(), dy.data(), nullptr, dw_ref0.data(),
-                           db_ref0.data());
-  CHECK(scaled_error(dw_only, dw_ref0) < kTolerance);
-  CHECK(scaled_error(db_only, db_ref0) < kTolerance);
 }
 
 using Pair = std::pair<int, int>;
