@@ -14,7 +14,8 @@ const std::vector<ModelEntry>& model_zoo() {
        "3 stages of 2 conv3x3-BN-ReLU (16-32-64 channels), max-pool, global avg-pool, linear",
        [](std::size_t k) { return small_cnn(k); }},
       {"nin_cifar", "02_pointwise",
-       "3 NiN blocks (conv3x3 + two 1x1, BN-ReLU; 32-64-128 wide), max-pool, 10 maps, global avg-pool",
+       "3 NiN blocks (conv3x3 + two 1x1, BN-ReLU; 32-64-128 wide), max-pool, 10 maps, global "
+       "avg-pool",
        [](std::size_t k) { return nin_cifar(k); }},
       {"nin_cifar_plain", "02_pointwise",
        "nin_cifar without BatchNorm: the 2014 blocks (conv-ReLU, 1x1-ReLU, 1x1-ReLU)",

@@ -19,8 +19,8 @@ namespace convbook {
 // For every pixel (n, h, w) the K outputs are the matrix w times the pixel's C-vector: the
 // kernel mixes channels and never looks at a neighbour.
 template <typename T>
-void conv1x1_forward_naive(const T* x, const T* w, const T* b, T* y, std::size_t N,
-                           std::size_t C, std::size_t H, std::size_t W, std::size_t K) {
+void conv1x1_forward_naive(const T* x, const T* w, const T* b, T* y, std::size_t N, std::size_t C,
+                           std::size_t H, std::size_t W, std::size_t K) {
   const std::size_t HW = H * W;
   for (std::size_t n = 0; n < N; ++n) {
     for (std::size_t i = 0; i < HW; ++i) {  // one pixel
@@ -37,9 +37,8 @@ void conv1x1_forward_naive(const T* x, const T* w, const T* b, T* y, std::size_t
 // C-vector dx, and every pixel adds its outer product dy x^T to dw, as a Linear layer's batch
 // rows would.
 template <typename T>
-void conv1x1_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db,
-                            std::size_t N, std::size_t C, std::size_t H, std::size_t W,
-                            std::size_t K) {
+void conv1x1_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, std::size_t N,
+                            std::size_t C, std::size_t H, std::size_t W, std::size_t K) {
   const std::size_t HW = H * W;
   for (std::size_t n = 0; n < N; ++n) {
     for (std::size_t i = 0; i < HW; ++i) {
@@ -65,7 +64,8 @@ Tensor to_pixel_rows(const Tensor& x) {
   Tensor rows = zeros({N * HW, C, 1, 1});
   for (std::size_t n = 0; n < N; ++n)
     for (std::size_t c = 0; c < C; ++c)
-      for (std::size_t i = 0; i < HW; ++i) rows.data()[(n * HW + i) * C + c] = x.data()[(n * C + c) * HW + i];
+      for (std::size_t i = 0; i < HW; ++i)
+        rows.data()[(n * HW + i) * C + c] = x.data()[(n * C + c) * HW + i];
   return rows;
 }
 //! [pixel-rows]
@@ -80,7 +80,8 @@ Tensor from_pixel_rows(const Tensor& rows, const Shape& image_shape) {
   Tensor y = zeros({N, K, image_shape[2], image_shape[3]});
   for (std::size_t n = 0; n < N; ++n)
     for (std::size_t k = 0; k < K; ++k)
-      for (std::size_t i = 0; i < HW; ++i) y.data()[(n * K + k) * HW + i] = rows.data()[(n * HW + i) * K + k];
+      for (std::size_t i = 0; i < HW; ++i)
+        y.data()[(n * K + k) * HW + i] = rows.data()[(n * HW + i) * K + k];
   return y;
 }
 
@@ -98,9 +99,9 @@ ModulePtr bottleneck_stack(std::size_t channels, std::size_t reduced) {
                 ", reduced=" + std::to_string(reduced) + ", expected both at least 1");
   }
   auto net = std::make_unique<Sequential>();
-  net->emplace<Conv2d>(Conv2dOptions(channels, reduced, 1).bias(false));   // reduce: mix C -> M
+  net->emplace<Conv2d>(Conv2dOptions(channels, reduced, 1).bias(false));  // reduce: mix C -> M
   net->emplace<Conv2d>(Conv2dOptions(reduced, reduced, 3).padding(1).bias(false));  // look around
-  net->emplace<Conv2d>(Conv2dOptions(reduced, channels, 1).bias(false));   // expand: mix M -> C
+  net->emplace<Conv2d>(Conv2dOptions(reduced, channels, 1).bias(false));  // expand: mix M -> C
   return net;
 }
 //! [bottleneck]
@@ -114,8 +115,8 @@ template void conv1x1_forward_naive<double>(const double*, const double*, const 
 template void conv1x1_backward_naive<float>(const float*, const float*, const float*, float*,
                                             float*, float*, std::size_t, std::size_t, std::size_t,
                                             std::size_t, std::size_t);
-template void conv1x1_backward_naive<double>(const double*, const double*, const double*,
-                                             double*, double*, double*, std::size_t, std::size_t,
+template void conv1x1_backward_naive<double>(const double*, const double*, const double*, double*,
+                                             double*, double*, std::size_t, std::size_t,
                                              std::size_t, std::size_t, std::size_t);
 
 }  // namespace convbook

@@ -14,13 +14,14 @@
 
 namespace convbook {
 
-/// @brief The naive 1x1 convolution, written per pixel: y[n,k,h,w] = b[k] + sum_c w[k,c] x[n,c,h,w].
+/// @brief The naive 1x1 convolution, written per pixel: y[n,k,h,w] = b[k] + sum_c w[k,c]
+/// x[n,c,h,w].
 ///
 /// Shapes: x (N, C, H, W); w (K, C) (a (K, C, 1, 1) weight read as a matrix); b (K) or nullptr;
 /// y (N, K, H, W) overwritten. Stride 1, no padding, one group.
 template <typename T>
-void conv1x1_forward_naive(const T* x, const T* w, const T* b, T* y, std::size_t N,
-                           std::size_t C, std::size_t H, std::size_t W, std::size_t K);
+void conv1x1_forward_naive(const T* x, const T* w, const T* b, T* y, std::size_t N, std::size_t C,
+                           std::size_t H, std::size_t W, std::size_t K);
 
 /// @brief The gradients of conv1x1_forward_naive, per pixel: dx[n,c,h,w] = sum_k w[k,c]
 /// dy[n,k,h,w], dw[k,c] += sum_{n,h,w} dy[n,k,h,w] x[n,c,h,w], db[k] += sum_{n,h,w} dy[n,k,h,w].
@@ -28,9 +29,8 @@ void conv1x1_forward_naive(const T* x, const T* w, const T* b, T* y, std::size_t
 /// Shapes: x, dx (N, C, H, W); w, dw (K, C); db (K); dy (N, K, H, W). dx is overwritten, dw and
 /// db accumulated (+=); any of dx, dw, db may be nullptr to skip it.
 template <typename T>
-void conv1x1_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db,
-                            std::size_t N, std::size_t C, std::size_t H, std::size_t W,
-                            std::size_t K);
+void conv1x1_backward_naive(const T* x, const T* w, const T* dy, T* dx, T* dw, T* db, std::size_t N,
+                            std::size_t C, std::size_t H, std::size_t W, std::size_t K);
 
 /// @brief The pixels of x as the rows of a matrix: (N, C, H, W) -> (N H W, C, 1, 1), row
 /// n H W + h W + w holding pixel (h, w) of image n (an NCHW -> NHWC transpose).

@@ -20,12 +20,12 @@ void NiNBlockOptions::validate() const {
   require(in_ > 0, "in_channels=0, expected at least 1");
   require(out_ > 0, "out_channels=0, expected at least 1");
   require(mid_ > 0, "mid_channels=0, expected at least 1");
-  require(kernel_.h > 0 && kernel_.w > 0,
-          "kernel_size=(" + std::to_string(kernel_.h) + ", " + std::to_string(kernel_.w) +
-              "), expected sizes of at least 1");
-  require(stride_.h > 0 && stride_.w > 0,
-          "stride=(" + std::to_string(stride_.h) + ", " + std::to_string(stride_.w) +
-              "), expected steps of at least 1");
+  require(kernel_.h > 0 && kernel_.w > 0, "kernel_size=(" + std::to_string(kernel_.h) + ", " +
+                                              std::to_string(kernel_.w) +
+                                              "), expected sizes of at least 1");
+  require(stride_.h > 0 && stride_.w > 0, "stride=(" + std::to_string(stride_.h) + ", " +
+                                              std::to_string(stride_.w) +
+                                              "), expected steps of at least 1");
 }
 
 //! [nin-block]

@@ -20,8 +20,8 @@ class NiNBlockOptions {
   NiNBlockOptions(std::size_t in_channels, std::size_t out_channels, Pair kernel_size)
       : in_(in_channels), out_(out_channels), mid_(out_channels), kernel_(kernel_size) {}
 
-  std::size_t in_channels() const { return in_; }    ///< C
-  std::size_t out_channels() const { return out_; }  ///< K, the last 1x1's outputs
+  std::size_t in_channels() const { return in_; }      ///< C
+  std::size_t out_channels() const { return out_; }    ///< K, the last 1x1's outputs
   const Pair& kernel_size() const { return kernel_; }  ///< (R, S) of the spatial convolution
 
   /// @brief Sets the stride of the spatial convolution (default 1).

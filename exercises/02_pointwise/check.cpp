@@ -49,8 +49,8 @@ TEST_CASE("02.1 conv1x1_as_matmul agrees with a 1x1 Conv2d", "[exercise]") {
     std::size_t N, C, H, W, K;
   };
   std::uint64_t seed = 1;
-  for (const Case& c : {Case{1, 1, 1, 1, 1}, Case{2, 5, 7, 3, 4}, Case{1, 16, 8, 8, 4},
-                        Case{3, 3, 5, 5, 17}}) {
+  for (const Case& c :
+       {Case{1, 1, 1, 1, 1}, Case{2, 5, 7, 3, 4}, Case{1, 16, 8, 8, 4}, Case{3, 3, 5, 5, 17}}) {
     INFO("N=" << c.N << " C=" << c.C << " H=" << c.H << " W=" << c.W << " K=" << c.K);
     const std::vector<float> x = random_vector(c.N * c.C * c.H * c.W, seed++);
     const std::vector<float> w = random_vector(c.K * c.C, seed++);
@@ -59,8 +59,7 @@ TEST_CASE("02.1 conv1x1_as_matmul agrees with a 1x1 Conv2d", "[exercise]") {
     conv.weight.value = as_tensor(w, {c.K, c.C, 1, 1});
     conv.bias.value = as_tensor(b, {c.K, 1, 1, 1});
     const Tensor expected = conv.forward(as_tensor(x, {c.N, c.C, c.H, c.W}));
-    CHECK(allclose_ratio(ex02::conv1x1_as_matmul(x, w, b, c.N, c.C, c.H, c.W, c.K), expected) <=
-          1);
+    CHECK(allclose_ratio(ex02::conv1x1_as_matmul(x, w, b, c.N, c.C, c.H, c.W, c.K), expected) <= 1);
   }
 }
 
@@ -72,9 +71,10 @@ TEST_CASE("02.2 nin_block_cost agrees with NiNBlock's own count", "[exercise]") 
   const std::vector<Case> cases = {
       {NiNBlockOptions(3, 192, 5).padding(2).mid_channels(160), 32, 32},  // Lin et al.'s first
       {NiNBlockOptions(3, 32, 3).padding(1).batch_norm(true), 32, 32},    // nin_cifar's first
-      {NiNBlockOptions(64, 10, 3).padding(1).mid_channels(128).batch_norm(true)
-           .final_activation(false), 8, 8},                               // nin_cifar's head
-      {NiNBlockOptions(5, 7, {3, 2}).stride(2).padding({1, 0}), 9, 6},    // odd everything
+      {NiNBlockOptions(64, 10, 3).padding(1).mid_channels(128).batch_norm(true).final_activation(
+           false),
+       8, 8},                                                           // nin_cifar's head
+      {NiNBlockOptions(5, 7, {3, 2}).stride(2).padding({1, 0}), 9, 6},  // odd everything
   };
   for (const Case& c : cases) {
     NiNBlock block(c.options);

@@ -64,8 +64,8 @@ TEST_CASE("The per-pixel 1x1 loops equal the seven loops in double", "[nin][poin
   Tensor dx1 = zeros({N, C, H, W}), dx2 = zeros({N, C, H, W});
   Tensor dw1 = zeros({K, C, 1, 1}), dw2 = zeros({K, C, 1, 1});
   Tensor db1 = zeros({K, 1, 1, 1}), db2 = zeros({K, 1, 1, 1});
-  conv1x1_backward_naive(x.data(), w.data(), dy.data(), dx1.data(), dw1.data(), db1.data(), N, C,
-                         H, W, K);
+  conv1x1_backward_naive(x.data(), w.data(), dy.data(), dx1.data(), dw1.data(), db1.data(), N, C, H,
+                         W, K);
   conv2d_backward_naive(g, x.data(), w.data(), dy.data(), dx2.data(), dw2.data(), db2.data());
   CHECK(test::rel_error(dx1, dx2) < 1e-12);
   CHECK(test::rel_error(dw1, dw2) < 1e-12);

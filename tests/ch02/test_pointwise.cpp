@@ -27,8 +27,7 @@ constexpr double kFloatTolerance = 1e-5;
 /// an image and as pixel rows: outputs and all gradients must agree.
 void check_conv1x1_is_linear(std::size_t N, std::size_t C, std::size_t H, std::size_t W,
                              std::size_t K, ConvAlgo algo) {
-  INFO("N=" << N << " C=" << C << " H=" << H << " W=" << W << " K=" << K << " "
-            << to_string(algo));
+  INFO("N=" << N << " C=" << C << " H=" << H << " W=" << W << " K=" << K << " " << to_string(algo));
   manual_seed(5);
   Conv2d conv(Conv2dOptions(C, K, 1));
   conv.set_algorithm(algo);
@@ -58,13 +57,12 @@ void check_conv1x1_is_linear(std::size_t N, std::size_t C, std::size_t H, std::s
 TEST_CASE("A 1x1 convolution is a Linear layer applied to every pixel", "[pointwise][linear]") {
   for (ConvAlgo algo : {ConvAlgo::Naive, ConvAlgo::Pointwise, ConvAlgo::Im2col}) {
     check_conv1x1_is_linear(2, 5, 7, 3, 4, algo);
-    check_conv1x1_is_linear(1, 16, 8, 8, 4, algo);   // a reduction 16 -> 4
-    check_conv1x1_is_linear(3, 3, 5, 5, 17, algo);   // an expansion 3 -> 17
+    check_conv1x1_is_linear(1, 16, 8, 8, 4, algo);  // a reduction 16 -> 4
+    check_conv1x1_is_linear(3, 3, 5, 5, 17, algo);  // an expansion 3 -> 17
   }
 }
 
-TEST_CASE("Pixel rows: (N, C, H, W) <-> (N H W, C) is a transpose and its inverse",
-          "[pointwise]") {
+TEST_CASE("Pixel rows: (N, C, H, W) <-> (N H W, C) is a transpose and its inverse", "[pointwise]") {
   const Tensor x = random_tensor({2, 3, 4, 5}, 9);
   const Tensor rows = to_pixel_rows(x);
   REQUIRE(shape_of(rows) == Shape{40, 3, 1, 1});
@@ -72,8 +70,7 @@ TEST_CASE("Pixel rows: (N, C, H, W) <-> (N H W, C) is a transpose and its invers
   CHECK(rows(1 * 20 + 2 * 5 + 3, 2, 0, 0) == x(1, 2, 2, 3));
   CHECK(rows(0, 1, 0, 0) == x(0, 1, 0, 0));
   CHECK(scaled_error(from_pixel_rows(rows, shape_of(x)), x) == 0);
-  CHECK_THROWS_WITH(from_pixel_rows(rows, {2, 3, 4, 4}),
-                    Catch::Contains("expected (32, K, 1, 1)"));
+  CHECK_THROWS_WITH(from_pixel_rows(rows, {2, 3, 4, 4}), Catch::Contains("expected (32, K, 1, 1)"));
 }
 
 TEST_CASE("The per-pixel 1x1 loops equal the pointwise GEMM path", "[pointwise][naive]") {
@@ -126,8 +123,8 @@ TEST_CASE("NiNBlock: PyTorch's layer order and state_dict names", "[nin]") {
   NiNBlock plain(NiNBlockOptions(3, 10, 5).padding(2).mid_channels(8));
   std::vector<std::string> names;
   plain.visit_parameters([&](const std::string& n, Parameter&) { names.push_back(n); });
-  CHECK(names == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias", "4.weight",
-                                          "4.bias"});
+  CHECK(names ==
+        std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias", "4.weight", "4.bias"});
   CHECK(plain.size() == 6);
   CHECK(plain[0].repr() == "Conv2d(3, 8, kernel_size=(5, 5), stride=(1, 1), padding=(2, 2))");
   CHECK(plain[2].repr() == "Conv2d(8, 8, kernel_size=(1, 1), stride=(1, 1))");
