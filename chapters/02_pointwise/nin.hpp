@@ -37,7 +37,7 @@ class NiNBlockOptions {
   }
   const Pair& padding() const { return padding_; }  ///< padding of the spatial convolution
   /// @brief Sets the width of the spatial convolution and of the first 1x1 (default
-  /// out_channels, as in Lin et al.'s CIFAR network where the micro-network is 192-192-192).
+  /// out_channels, as in the second block of Lin et al.'s CIFAR network, 192-192-192).
   NiNBlockOptions& mid_channels(std::size_t v) {
     mid_ = v;
     return *this;

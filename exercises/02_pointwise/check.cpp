@@ -69,8 +69,8 @@ TEST_CASE("02.2 nin_block_cost agrees with NiNBlock's own count", "[exercise]") 
     std::size_t H, W;
   };
   const std::vector<Case> cases = {
-      {NiNBlockOptions(3, 192, 5).padding(2).mid_channels(160), 32, 32},  // Lin et al.'s first
-      {NiNBlockOptions(3, 32, 3).padding(1).batch_norm(true), 32, 32},    // nin_cifar's first
+      {NiNBlockOptions(96, 192, 5).padding(2), 16, 16},                 // Lin et al.'s second block
+      {NiNBlockOptions(3, 32, 3).padding(1).batch_norm(true), 32, 32},  // nin_cifar's first
       {NiNBlockOptions(64, 10, 3).padding(1).mid_channels(128).batch_norm(true).final_activation(
            false),
        8, 8},                                                           // nin_cifar's head
