@@ -1,6 +1,8 @@
 #include "cli/model_zoo.hpp"
 
 #include "chapters/00_framework/small_cnn.hpp"
+#include "chapters/02_pointwise/channel_mixing.hpp"
+#include "chapters/02_pointwise/nin.hpp"
 #include "convbook/error.hpp"
 
 namespace convbook::cli {
@@ -11,6 +13,19 @@ const std::vector<ModelEntry>& model_zoo() {
       {"small_cnn", "00_framework",
        "3 stages of 2 conv3x3-BN-ReLU (16-32-64 channels), max-pool, global avg-pool, linear",
        [](std::size_t k) { return small_cnn(k); }},
+      {"nin_cifar", "02_pointwise",
+       "3 NiN blocks (conv3x3 + two 1x1, BN-ReLU; 32-64-128 wide), max-pool, 10 maps, global "
+       "avg-pool",
+       [](std::size_t k) { return nin_cifar(k); }},
+      {"nin_cifar_plain", "02_pointwise",
+       "nin_cifar without BatchNorm: the 2014 blocks (conv-ReLU, 1x1-ReLU, 1x1-ReLU)",
+       [](std::size_t k) { return nin_cifar(k, false); }},
+      {"conv3x3_256", "02_pointwise",
+       "cost table only (info --input 256x8x8): one conv3x3 256->256, no bias",
+       [](std::size_t) { return conv3x3_stack(256); }},
+      {"bottleneck_256", "02_pointwise",
+       "cost table only (info --input 256x8x8): conv1x1 256->64, conv3x3 64->64, conv1x1 64->256",
+       [](std::size_t) { return bottleneck_stack(256, 64); }},
   };
   return zoo;
 }
