@@ -1,6 +1,7 @@
 #include "cli/model_zoo.hpp"
 
 #include "chapters/00_framework/small_cnn.hpp"
+#include "chapters/05_shuffle/shufflenet.hpp"
 #include "convbook/error.hpp"
 
 namespace convbook::cli {
@@ -11,6 +12,12 @@ const std::vector<ModelEntry>& model_zoo() {
       {"small_cnn", "00_framework",
        "3 stages of 2 conv3x3-BN-ReLU (16-32-64 channels), max-pool, global avg-pool, linear",
        [](std::size_t k) { return small_cnn(k); }},
+      {"shufflenet_v1_cifar", "05_shuffle",
+       "ShuffleNet v1 0.5x, g=3: conv3x3 stem, 3 stages of shuffle units (120-240-480), linear",
+       [](std::size_t k) { return shufflenet_v1_cifar(k); }},
+      {"shufflenet_v1_cifar_noshuffle", "05_shuffle",
+       "the same network without the channel shuffle (the paper's ablation)",
+       [](std::size_t k) { return shufflenet_v1_cifar(k, false); }},
   };
   return zoo;
 }
