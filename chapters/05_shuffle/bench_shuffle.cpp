@@ -1,12 +1,12 @@
 // Chapter 05 benchmark: where the time of a ShuffleNet unit goes.
 //
-//   ./build/ch05_bench_shuffle            (OMP_NUM_THREADS=1 for one thread)
+//   ./build/ch05_bench_shuffle [batch]    (batch 128 by default; OMP_NUM_THREADS=1 for one thread)
 //
 // Prints two Markdown tables, best of a few runs after a warm-up (timing.hpp):
 // 1. the channel shuffle, forward + backward, naive (one value at a time) against whole-plane
-//    copies, on the shapes the CIFAR ShuffleNet shuffles (batch 128);
+//    copies, on the shapes the CIFAR ShuffleNet shuffles;
 // 2. one stride-1 unit of each stage of shufflenet_v1_cifar, layer by layer (forward +
-//    backward, batch 128): ms, share of the unit, FLOPs (2 x multiply-adds, forward) and
+//    backward): ms, share of the unit, FLOPs (2 x multiply-adds, forward) and
 //    GFLOP/s of the forward + backward (3x the forward's FLOPs).
 #include <omp.h>
 
@@ -17,13 +17,14 @@
 #include "chapters/01_convolution/timing.hpp"
 #include "chapters/05_shuffle/channel_shuffle.hpp"
 #include "chapters/05_shuffle/shuffle_unit.hpp"
+#include "convbook/layers/activation.hpp"
 #include "convbook/random.hpp"
 
 using namespace convbook;
 
 namespace {
 
-constexpr std::size_t kBatch = 128;
+std::size_t kBatch = 128;  // the first argument, if given
 constexpr int kReps = 5;
 
 Tensor random_tensor(const Shape& shape, std::uint64_t seed) {
@@ -86,13 +87,26 @@ void unit_table(std::size_t C, std::size_t HW) {
                 ms, 100 * ms / total, flops / 1e6, flops > 0 ? 3 * flops / (ms * 1e6) : 0.0);
     h = child->forward(h);
   }
-  std::printf("| sum, ReLU and merge | %.2f | %.0f%% | | |\n", total - sum,
+  // The merge: the residual sum (forward), ReLU forward + backward, and the sum of the two
+  // paths' gradients at x (backward).
+  const Tensor a = random_tensor(shape_of(x), 5), b = random_tensor(shape_of(x), 6);
+  ReLU relu;
+  const double merge = best_ms(kReps, [&] {
+    const Tensor merged = a + b;
+    const Tensor dmerged = relu.backward(relu.forward(merged));
+    const Tensor dx = dmerged + b;
+  });
+  sum += merge;
+  std::printf("| merge: sum, relu_out, gradient sum at x | %.2f | %.0f%% | | |\n", merge,
+              100 * merge / total);
+  std::printf("| (unit total minus the rows above) | %.2f | %.0f%% | | |\n", total - sum,
               100 * (total - sum) / total);
 }
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1) kBatch = std::stoul(argv[1]);
   std::printf("threads: %d\n\n", omp_get_max_threads());
   shuffle_table();
   unit_table(120, 16);

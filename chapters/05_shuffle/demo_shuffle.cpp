@@ -31,9 +31,9 @@ std::string channels(const Tensor& t) {
 }  // namespace
 
 int main() {
-  // Two groups of the 1x1 convolution before the shuffle: channels 0-5 come from group 0,
-  // 6-11 from group 1. After the shuffle every run of 3 channels (a group of the next 1x1)
-  // holds channels of both groups.
+  // With G groups before the shuffle, channels 0 .. 12/G - 1 come from group 0, the next
+  // 12/G from group 1, and so on. After the shuffle, each run of 12/G channels (one group of
+  // the next grouped layer) holds channels of every group.
   const Tensor x = channel_numbers(12);
   for (std::size_t G : {2, 3, 4}) {
     ChannelShuffle shuffle(G);
