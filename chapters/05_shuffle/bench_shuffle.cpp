@@ -37,10 +37,8 @@ Tensor random_tensor(const Shape& shape, std::uint64_t seed) {
 void shuffle_table() {
   std::printf("| shape (N, C, H, W) | G | naive ms | planes ms | speed-up |\n");
   std::printf("|---|---|---|---|---|\n");
-  for (const Shape& s : std::vector<Shape>{{kBatch, 30, 32, 32},
-                                           {kBatch, 30, 16, 16},
-                                           {kBatch, 60, 8, 8},
-                                           {kBatch, 120, 4, 4}}) {
+  for (const Shape& s : std::vector<Shape>{
+           {kBatch, 30, 32, 32}, {kBatch, 30, 16, 16}, {kBatch, 60, 8, 8}, {kBatch, 120, 4, 4}}) {
     const Tensor x = random_tensor(s, 1), dy = random_tensor(s, 2);
     double ms[2];
     for (int naive = 1; naive >= 0; --naive) {
@@ -71,8 +69,8 @@ void unit_table(std::size_t C, std::size_t HW) {
   ShuffleUnit unit(ShuffleUnitOptions(C, C).groups(3));
   const Tensor x = random_tensor({kBatch, C, HW, HW}, 4);
   const double total = time_layer(unit, x);
-  std::printf("\n%s on (%zu, %zu, %zu, %zu), forward + backward: %.2f ms\n\n",
-              unit.repr().c_str(), kBatch, C, HW, HW, total);
+  std::printf("\n%s on (%zu, %zu, %zu, %zu), forward + backward: %.2f ms\n\n", unit.repr().c_str(),
+              kBatch, C, HW, HW, total);
   std::printf("| layer | ms | share | MFLOPs (fwd) | GFLOP/s (fwd+bwd) |\n");
   std::printf("|---|---|---|---|---|\n");
   // Each child on the input it sees inside the unit.

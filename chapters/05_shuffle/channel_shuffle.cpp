@@ -21,8 +21,8 @@ void channel_shuffle_forward_naive(const T* x, T* y, std::size_t N, std::size_t 
 }
 
 template <typename T>
-void channel_shuffle_backward_naive(const T* dy, T* dx, std::size_t N, std::size_t C,
-                                    std::size_t H, std::size_t W, std::size_t G) {
+void channel_shuffle_backward_naive(const T* dy, T* dx, std::size_t N, std::size_t C, std::size_t H,
+                                    std::size_t W, std::size_t G) {
   // y[c] = x[src(c)] is a copy, so d y[c] / d x[src(c)] = 1 and nothing else: every gradient
   // goes back to the one channel its value came from (a scatter through the same map).
   for (std::size_t n = 0; n < N; ++n)

@@ -36,8 +36,8 @@ void channel_shuffle_forward_naive(const T* x, T* y, std::size_t N, std::size_t 
 ///
 /// Shapes: dy, dx (N, C, H, W), distinct buffers; G must divide C (unchecked here).
 template <typename T>
-void channel_shuffle_backward_naive(const T* dy, T* dx, std::size_t N, std::size_t C,
-                                    std::size_t H, std::size_t W, std::size_t G);
+void channel_shuffle_backward_naive(const T* dy, T* dx, std::size_t N, std::size_t C, std::size_t H,
+                                    std::size_t W, std::size_t G);
 
 /// @brief Same result as channel_shuffle_forward_naive, but each output channel is one copy
 /// of a whole contiguous H x W plane.

@@ -38,16 +38,15 @@ int main() {
   for (std::size_t G : {2, 3, 4}) {
     ChannelShuffle shuffle(G);
     const Tensor y = shuffle.forward(x);
-    std::printf("%s: %s -> %s\n", shuffle.repr().c_str(), channels(x).c_str(),
-                channels(y).c_str());
-    std::printf("  backward (the inverse, = groups %zu): %s -> %s\n", 12 / G,
-                channels(y).c_str(), channels(shuffle.backward(y)).c_str());
+    std::printf("%s: %s -> %s\n", shuffle.repr().c_str(), channels(x).c_str(), channels(y).c_str());
+    std::printf("  backward (the inverse, = groups %zu): %s -> %s\n", 12 / G, channels(y).c_str(),
+                channels(shuffle.backward(y)).c_str());
   }
 
   manual_seed(0);
   std::printf("\n");
-  for (const ShuffleUnitOptions& o : {ShuffleUnitOptions(240, 240).groups(3),
-                                      ShuffleUnitOptions(120, 240).stride(2).groups(3)}) {
+  for (const ShuffleUnitOptions& o :
+       {ShuffleUnitOptions(240, 240).groups(3), ShuffleUnitOptions(120, 240).stride(2).groups(3)}) {
     ShuffleUnit unit(o);
     const Tensor in = zeros({1, o.in_channels(), 16, 16});
     const Tensor out = unit.forward(in);

@@ -28,8 +28,8 @@ Tensor concat_channels(const Tensor& a, const Tensor& b) {
 void split_channels(const Tensor& dy, std::size_t Ca, Tensor& da, Tensor& db) {
   const Shape s = shape_of(dy);
   if (Ca > s[1]) {
-    throw Error("split_channels: cannot take " + std::to_string(Ca) + " channels from dy of shape " +
-                to_string(s));
+    throw Error("split_channels: cannot take " + std::to_string(Ca) +
+                " channels from dy of shape " + to_string(s));
   }
   const std::size_t N = s[0], C = s[1], Cb = C - Ca, plane = s[2] * s[3];
   da = zeros({N, Ca, s[2], s[3]});
@@ -64,8 +64,9 @@ void ShuffleUnitOptions::validate() const {
   }
   const std::size_t M = mid_channels(), Km = main_channels();
   if (M == 0) {
-    throw Error(where + "the bottleneck has 0 channels (out_channels / 4 = 0); give "
-                        "mid_channels or more out_channels");
+    throw Error(where +
+                "the bottleneck has 0 channels (out_channels / 4 = 0); give "
+                "mid_channels or more out_channels");
   }
   auto must_divide = [&](std::size_t v, const std::string& what) {
     if (v % groups_ != 0) {

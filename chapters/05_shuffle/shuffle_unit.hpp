@@ -117,7 +117,8 @@ class ShuffleUnit : public Module {
   /// @brief dx from dy, routed by hand through the main path and the shortcut; accumulates
   /// every parameter's gradient.
   Tensor backward(const Tensor& dy) override;
-  /// @brief e.g. "ShuffleUnit(24, 120, stride=2, groups=3, mid_channels=30, group_first_conv=False)".
+  /// @brief e.g. "ShuffleUnit(24, 120, stride=2, groups=3, mid_channels=30,
+  /// group_first_conv=False)".
   std::string repr() const override;
 
   /// @brief The options this unit was built with.

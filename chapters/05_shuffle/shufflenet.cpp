@@ -24,8 +24,9 @@ ModulePtr shufflenet_v1_cifar(std::size_t num_classes, bool shuffle) {
   std::size_t in = 24;
   auto stage = [&](const char* name, std::size_t out, std::size_t units, bool group_first) {
     auto s = std::make_unique<Sequential>();
-    s->emplace<ShuffleUnit>(ShuffleUnitOptions(in, out).stride(2).groups(G).shuffle(shuffle)
-                                .group_first_conv(group_first));
+    s->emplace<ShuffleUnit>(
+        ShuffleUnitOptions(in, out).stride(2).groups(G).shuffle(shuffle).group_first_conv(
+            group_first));
     for (std::size_t i = 1; i < units; ++i) {
       s->emplace<ShuffleUnit>(ShuffleUnitOptions(out, out).groups(G).shuffle(shuffle));
     }

@@ -14,8 +14,7 @@ std::vector<std::size_t> inverse_permutation(const std::vector<std::size_t>& /*m
   throw convbook::Error("exercise 05.1 (inverse_permutation): not implemented yet");
 }
 
-std::vector<std::vector<float>> concat_backward(const std::vector<float>& /*dy*/,
-                                                std::size_t /*N*/,
+std::vector<std::vector<float>> concat_backward(const std::vector<float>& /*dy*/, std::size_t /*N*/,
                                                 const std::vector<std::size_t>& /*channels*/,
                                                 std::size_t /*H*/, std::size_t /*W*/) {
   throw convbook::Error("exercise 05.2 (concat_backward): not implemented yet");

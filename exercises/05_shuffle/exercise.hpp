@@ -41,10 +41,11 @@ std::vector<std::vector<float>> concat_backward(const std::vector<float>& dy, st
 /// @brief What `convbook info` reports for a block: trainable parameters and FLOPs.
 struct Cost {
   std::size_t params = 0;  ///< trainable scalars: conv weights, BN gammas and betas
-  double flops = 0;        ///< 2 x multiply-adds of the convs + 2 per BN value + R S per pooled value
+  double flops = 0;  ///< 2 x multiply-adds of the convs + 2 per BN value + R S per pooled value
 };
 
-/// @brief Exercise 05.3: the cost of one ShuffleUnit on one (C, H, W) image, as the library counts it.
+/// @brief Exercise 05.3: the cost of one ShuffleUnit on one (C, H, W) image, as the library counts
+/// it.
 ///
 /// Count conv weights (no biases) and each BN's gamma and beta as parameters. FLOPs: a conv
 /// costs 2 P Q K (C/groups) R S, a BN 2 per output value, the stride-2 shortcut's 3x3 average

@@ -1,7 +1,7 @@
 // Chapter 05 exercises: the book's answers. Try exercise.cpp first.
-#include "exercise.hpp"
-
 #include <algorithm>
+
+#include "exercise.hpp"
 
 namespace convbook::ex05 {
 
@@ -52,7 +52,9 @@ void add_conv_bn(Cost& cost, std::size_t C, std::size_t K, std::size_t groups, s
   cost.params += K * (C / groups) * R * R + 2 * K;
   cost.flops += 2.0 * P * Q * K * (C / groups) * R * R + 2.0 * K * P * Q;
 }
-std::size_t out_size(std::size_t h, std::size_t stride) { return (h - 1) / stride + 1; }
+std::size_t out_size(std::size_t h, std::size_t stride) {
+  return (h - 1) / stride + 1;
+}
 }  // namespace
 
 Cost shuffle_unit_cost(std::size_t C, std::size_t K, std::size_t M, std::size_t G,

@@ -107,7 +107,8 @@ TEST_CASE("concat_channels joins along C and split_channels cuts its gradient ba
   split_channels(y, 3, da, db);  // the split undoes the concat exactly
   CHECK(same_values(da, a));
   CHECK(same_values(db, b));
-  CHECK_THROWS_WITH(concat_channels(a, zeros({2, 5, 4, 4})), Contains("differ outside the channel"));
+  CHECK_THROWS_WITH(concat_channels(a, zeros({2, 5, 4, 4})),
+                    Contains("differ outside the channel"));
   CHECK_THROWS_WITH(split_channels(y, 9, da, db), Contains("cannot take 9 channels"));
 }
 
@@ -138,8 +139,7 @@ TEST_CASE("ShuffleUnit has the paper's shapes and PyTorch-style parameter names"
     const Tensor pooled = pool.forward(x);
     for (std::size_t i = 0; i < pooled.size(); ++i) {
       const std::size_t n = i / (24 * 20), rest = i % (24 * 20);
-      REQUIRE(y(n, rest / 20, rest % 20 / 4, rest % 4) ==
-              std::max(Scalar(0), pooled.data()[i]));
+      REQUIRE(y(n, rest / 20, rest % 20 / 4, rest % 4) == std::max(Scalar(0), pooled.data()[i]));
     }
   }
 }
@@ -178,7 +178,8 @@ TEST_CASE("ShuffleUnit refuses bad configurations with clear errors", "[unit][er
                     Contains("must be larger than in_channels=24"));
   CHECK_THROWS_WITH(make(ShuffleUnitOptions(12, 12).stride(3)), Contains("stride=3, expected 1"));
   CHECK_THROWS_WITH(make(ShuffleUnitOptions(12, 12).groups(0)), Contains("groups=0"));
-  CHECK_THROWS_WITH(make(ShuffleUnitOptions(2, 2).groups(1)), Contains("bottleneck has 0 channels"));
+  CHECK_THROWS_WITH(make(ShuffleUnitOptions(2, 2).groups(1)),
+                    Contains("bottleneck has 0 channels"));
   ShuffleUnit unit(ShuffleUnitOptions(12, 12).groups(3));
   CHECK_THROWS_WITH(unit.forward(zeros({1, 6, 4, 4})), Contains("has 6 channels, expected 12"));
   CHECK_THROWS_WITH(unit.backward(zeros({1, 12, 4, 4})), Contains("backward got dy"));

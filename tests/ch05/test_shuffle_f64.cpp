@@ -11,8 +11,8 @@
 // max |numeric| (check.hpp's scaled_error): a correct backward scores 1e-10 to 3e-8 here and we
 // require < 1e-7; a missing path (the shortcut, the inverse shuffle, a concat cut at the wrong
 // channel) scores 1e-2 to 1.
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -113,5 +113,6 @@ TEST_CASE("ShuffleUnit stride 1 (fig. 2b) backward matches finite differences (d
 TEST_CASE("ShuffleUnit stride 2 (fig. 2c) backward matches finite differences (double)",
           "[unit][gradcheck]") {
   check_unit(ShuffleUnitOptions(6, 18).stride(2).groups(3).mid_channels(6), {2, 6, 7, 5});
-  check_unit(ShuffleUnitOptions(4, 12).stride(2).groups(2).mid_channels(4).group_first_conv(false), {3, 4, 6, 6});
+  check_unit(ShuffleUnitOptions(4, 12).stride(2).groups(2).mid_channels(4).group_first_conv(false),
+             {3, 4, 6, 6});
 }

@@ -4,8 +4,8 @@
 // seven layers and three BatchNorms in training mode, whose 1/sigma amplifies rounding, so we
 // accept |ours - torch| <= 1e-4 + 1e-3 |torch| (torch.allclose with rtol=1e-3, atol=1e-4);
 // a wrong route (a missing path, the wrong permutation) misses by O(1).
-#include <catch2/catch.hpp>
 #include <algorithm>
+#include <catch2/catch.hpp>
 #include <cmath>
 #include <string>
 
