@@ -145,8 +145,9 @@ TEST_CASE("ShuffleUnit has the paper's shapes and PyTorch-style parameter names"
 }
 
 TEST_CASE("ShuffleUnit's backward sums the two paths' gradients at the input", "[unit]") {
-  // With every main-path weight zero, BN's beta zero and x > 0, the unit is y = ReLU(0 + x) = x,
-  // so dx must be dy exactly: the shortcut's copy plus a main path that sends back nothing.
+  // With conv3's weight zero (and bn3's beta at its initial 0) the main path outputs 0, so for
+  // x > 0 the unit is y = ReLU(0 + x) = x, and dx must be dy: the shortcut's copy plus a main
+  // path that sends back exactly nothing (its gradient goes through conv3's zero weight).
   manual_seed(2);
   ShuffleUnit unit(ShuffleUnitOptions(6, 6).groups(3).mid_channels(3));
   unit.conv3.weight.value.fill(0);
