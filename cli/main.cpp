@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
@@ -28,9 +29,11 @@ using namespace convbook;
 namespace {
 
 int run_models() {
+  std::size_t width = 0;  // the longest name, so the columns line up whatever the names
+  for (const cli::ModelEntry& e : cli::model_zoo()) width = std::max(width, e.name.size());
   for (const cli::ModelEntry& e : cli::model_zoo()) {
-    std::cout << std::left << std::setw(20) << e.name << std::setw(16) << e.chapter << e.description
-              << '\n';
+    std::cout << std::left << std::setw(int(width + 2)) << e.name << std::setw(16) << e.chapter
+              << e.description << '\n';
   }
   return 0;
 }

@@ -3,6 +3,7 @@
 #include "chapters/00_framework/small_cnn.hpp"
 #include "chapters/02_pointwise/channel_mixing.hpp"
 #include "chapters/02_pointwise/nin.hpp"
+#include "chapters/05_shuffle/shufflenet.hpp"
 #include "convbook/error.hpp"
 
 namespace convbook::cli {
@@ -26,6 +27,12 @@ const std::vector<ModelEntry>& model_zoo() {
       {"bottleneck_256", "02_pointwise",
        "cost table only (info --input 256x8x8): conv1x1 256->64, conv3x3 64->64, conv1x1 64->256",
        [](std::size_t) { return bottleneck_stack(256, 64); }},
+      {"shufflenet_v1_cifar", "05_shuffle",
+       "ShuffleNet v1 0.5x, g=3: conv3x3 stem, 3 stages of shuffle units (120-240-480), linear",
+       [](std::size_t k) { return shufflenet_v1_cifar(k); }},
+      {"shufflenet_v1_cifar_noshuffle", "05_shuffle",
+       "the same network without the channel shuffle (the paper's ablation)",
+       [](std::size_t k) { return shufflenet_v1_cifar(k, false); }},
   };
   return zoo;
 }

@@ -1,0 +1,98 @@
+// Chapter 05: ChannelShuffle and ShuffleUnit against PyTorch, from fixtures written by
+// tests/tools/make_ch05_fixtures.py (torch 1.13, computed in float64, stored as float32).
+// The shuffle only copies, so it must match exactly. The unit computes in float32 through
+// seven layers and three BatchNorms in training mode, whose 1/sigma amplifies rounding, so we
+// accept |ours - torch| <= 1e-4 + 1e-3 |torch| (torch.allclose with rtol=1e-3, atol=1e-4);
+// a wrong route (a missing path, the wrong permutation) misses by O(1).
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <string>
+
+#include "chapters/05_shuffle/channel_shuffle.hpp"
+#include "chapters/05_shuffle/shuffle_unit.hpp"
+#include "convbook/io/safetensors.hpp"
+
+using namespace convbook;
+
+namespace {
+
+struct Fixture {
+  SafetensorsFile file;
+  explicit Fixture(const std::string& name)
+      : file(read_safetensors(std::string(CONVBOOK_FIXTURES_DIR) + "/" + name)) {}
+  Tensor operator[](const std::string& key) const {
+    const auto it = file.tensors.find(key);
+    if (it == file.tensors.end()) FAIL("fixture has no tensor " << key);
+    return to_tensor(it->second);
+  }
+  std::size_t meta(const std::string& key) const { return std::stoul(file.metadata.at(key)); }
+};
+
+// Worst |a - b| / (atol + rtol |b|) over all elements: <= 1 means allclose.
+double allclose_ratio(const Tensor& ours, const Tensor& torch, double rtol = 1e-3,
+                      double atol = 1e-4) {
+  REQUIRE(shape_of(ours) == shape_of(torch));
+  double worst = 0;
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    const double a = ours.data()[i], b = torch.data()[i];
+    worst = std::max(worst, std::abs(a - b) / (atol + rtol * std::abs(b)));
+  }
+  return worst;
+}
+
+bool exactly_equal(const Tensor& a, const Tensor& b) {
+  return shape_of(a) == shape_of(b) && std::equal(a.begin(), a.end(), b.begin());
+}
+
+void check_unit_fixture(const std::string& file) {
+  const Fixture f(file);
+  ShuffleUnit unit(ShuffleUnitOptions(f.meta("in_channels"), f.meta("out_channels"))
+                       .stride(f.meta("stride"))
+                       .groups(f.meta("groups"))
+                       .mid_channels(f.meta("mid_channels"))
+                       .group_first_conv(f.meta("group_first_conv") != 0));
+  // Load the weights by state_dict name: the names are the contract with PyTorch.
+  unit.visit_parameters([&](const std::string& name, Parameter& p) {
+    if (name.find("num_batches_tracked") == std::string::npos && !p.is_buffer) {
+      p.value = f[name];
+    }
+  });
+  INFO(file << ": " << unit.repr());
+  CHECK(allclose_ratio(unit.forward(f["input"]), f["output"]) <= 1.0);
+  unit.zero_grad();
+  CHECK(allclose_ratio(unit.backward(f["dy"]), f["dx"]) <= 1.0);
+  unit.visit_parameters([&](const std::string& name, Parameter& p) {
+    INFO(name);
+    if (name.find("num_batches_tracked") != std::string::npos) return;
+    if (p.is_buffer) {
+      CHECK(allclose_ratio(p.value, f[name]) <= 1.0);  // running stats after one forward
+    } else {
+      CHECK(allclose_ratio(p.grad, f["grad." + name]) <= 1.0);
+    }
+  });
+}
+
+}  // namespace
+
+TEST_CASE("ChannelShuffle matches nn.ChannelShuffle and its gradient exactly", "[shuffle][torch]") {
+  const Fixture f("ch05_shuffle.safetensors");
+  const Tensor x = f["input"];
+  for (std::size_t G : {2, 3, 4, 6}) {
+    INFO("groups " << G);
+    const std::string g = "g" + std::to_string(G) + ".";
+    for (bool naive : {false, true}) {
+      ChannelShuffle shuffle(G);
+      shuffle.set_naive(naive);
+      CHECK(exactly_equal(shuffle.forward(x), f[g + "output"]));
+      CHECK(exactly_equal(shuffle.backward(f[g + "dy"]), f[g + "dx"]));
+    }
+  }
+}
+
+TEST_CASE("ShuffleUnit matches PyTorch: output, dx, parameter gradients, running statistics",
+          "[unit][torch]") {
+  check_unit_fixture("ch05_unit_stride1.safetensors");
+  check_unit_fixture("ch05_unit_stride2.safetensors");
+  check_unit_fixture("ch05_unit_stride2_dense_first.safetensors");
+}
