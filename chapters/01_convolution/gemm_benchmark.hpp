@@ -57,13 +57,17 @@ struct GemmOperands {
 };
 
 /// @brief Fills A and B with N(0, 1) values from a fixed seed, C with zeros.
+/// @param shape    the product's sizes and transposes
 /// @param threads  how many threads may run the products at once (one C each)
 GemmOperands make_gemm_operands(const GemmShape& shape, int threads);
 
 /// @brief Best time in ms (timing.hpp's best_ms) of one run of `shape` with `gemm`: a single
 /// product, or `calls` products in an OpenMP loop over OpenMP's current number of threads,
 /// each thread writing its own C, as im2col.cpp runs its images.
-/// @param repeats  timed runs after one warm-up run
+/// @param shape     the product's sizes and transposes
+/// @param gemm      the GEMM to time (convbook's or a reference with the same signature)
+/// @param operands  A, B and the C of each thread, from make_gemm_operands
+/// @param repeats   timed runs after one warm-up run
 double time_gemm_ms(const GemmShape& shape, GemmFunction gemm, GemmOperands& operands, int repeats);
 
 /// @brief Runs the SGEMM benchmark and writes its results to `out`.
