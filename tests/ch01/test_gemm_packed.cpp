@@ -142,6 +142,24 @@ TEST_CASE("gemm_packed crosses every block boundary (MC, KC, NC) with alpha, bet
   }
 }
 
+TEST_CASE("gemm_packed cuts a long depth between the threads when C has few slivers",
+          "[gemm][ch01]") {
+  // C of 16 x 45 or 45 x 16 (two slivers) summed over K = 3001 (K >= 8 max(M, N)): with two
+  // threads each sums half of K into its own copy of C, and the copies are added (with beta C).
+  const GemmCase cases[] = {
+      {false, true, 16, 45, 3001, 1.0, 0.0, 3},  {false, true, 16, 45, 3001, -0.5, 2.0, 0},
+      {true, false, 45, 16, 3001, 2.0, 1.0, 1},  {true, true, 7, 45, 3001, 0.75, -1.5, 2},
+      {false, false, 45, 7, 3001, 1.0, 0.5, 0},
+  };
+  for (const GemmCase& c : cases) {
+    for (int threads : {1, 2}) {
+      INFO(describe(c) << " threads=" << threads);
+      CHECK(packed_vs_naive<float>(c, threads) <= tolerance<float>(c.K));
+      CHECK(packed_vs_naive<double>(c, threads) <= tolerance<double>(c.K));
+    }
+  }
+}
+
 TEST_CASE("gemm_packed with beta 0 ignores NaN in C; with K 0 or alpha 0 it only scales C",
           "[gemm][ch01]") {
   // beta = 0 on a C full of NaN is covered by packed_vs_naive (C0 is NaN then); here the
