@@ -37,7 +37,7 @@ void row(const char* name, const Conv2dOptions& options, const Shape& input) {
     conv.backward(dy);
   });
   const double flops = conv.flops();
-  std::printf("| %s | %zu | %zu | %.2fM | %s | %.2f | %.2f |\n", name, options.groups(),
+  std::printf("| %s | %zu | %zu | %.2f | %s | %.2f | %.2f |\n", name, options.groups(),
               conv.num_parameters(), flops / input[0] / 1e6,
               to_string(conv.chosen_algorithm()).c_str(), ms, 3 * flops / (ms * 1e6));
 }
