@@ -50,6 +50,7 @@ inline ConvResult grouped_as_slices(const Conv2d& conv, const Tensor& x, const T
   r.dx = zeros(shape_of(x));
   r.dw = zeros(ws);
   r.db = zeros({o.out_channels(), 1, 1, 1});
+  //! [grouped-as-slices]
   for (std::size_t g = 0; g < G; ++g) {
     Conv2dOptions og(Cg, Kg, o.kernel_size());
     og.stride(o.stride()).padding(o.padding()).dilation(o.dilation()).bias(o.bias());
@@ -66,6 +67,7 @@ inline ConvResult grouped_as_slices(const Conv2d& conv, const Tensor& x, const T
     std::copy(part.weight.grad.begin(), part.weight.grad.end(), r.dw.data() + g * Kg * wrows);
     if (o.bias()) std::copy(part.bias.grad.begin(), part.bias.grad.end(), r.db.data() + g * Kg);
   }
+  //! [grouped-as-slices]
   return r;
 }
 
