@@ -5,8 +5,7 @@
 //
 // The fixture was computed in float64 and stored in float32; through 19 layers in float32 we
 // accept an error of 1e-4 relative to the largest value of each tensor (worst measured 8e-6;
-// a gradient routed to
-// to the wrong group misses by order 1).
+// a gradient routed to the wrong group misses by order 1).
 #include <catch2/catch.hpp>
 #include <string>
 
