@@ -3,6 +3,7 @@
 #include "chapters/00_framework/small_cnn.hpp"
 #include "chapters/02_pointwise/channel_mixing.hpp"
 #include "chapters/02_pointwise/nin.hpp"
+#include "chapters/04_grouped/grouped_models.hpp"
 #include "chapters/05_shuffle/shufflenet.hpp"
 #include "convbook/error.hpp"
 
@@ -27,6 +28,36 @@ const std::vector<ModelEntry>& model_zoo() {
       {"bottleneck_256", "02_pointwise",
        "cost table only (info --input 256x8x8): conv1x1 256->64, conv3x3 64->64, conv1x1 64->256",
        [](std::size_t) { return bottleneck_stack(256, 64); }},
+      {"grouped_cnn", "04_grouped",
+       "3 stages (32-64-128): dense conv3x3 then a grouped conv3x3 (g=8), BN-ReLU, max-pool, "
+       "global avg-pool, linear",
+       [](std::size_t k) { return grouped_cnn(k, 8); }},
+      {"grouped_cnn_dense", "04_grouped", "grouped_cnn with groups=1 (the dense baseline)",
+       [](std::size_t k) { return grouped_cnn(k, 1); }},
+      {"conv3x3_128_g1", "04_grouped",
+       "cost table only (info --input 128x16x16): one conv3x3 128->128, groups=1, no bias",
+       [](std::size_t) { return grouped_conv3x3_stack(128, 1); }},
+      {"conv3x3_128_g2", "04_grouped",
+       "cost table only (info --input 128x16x16): one conv3x3 128->128, groups=2, no bias",
+       [](std::size_t) { return grouped_conv3x3_stack(128, 2); }},
+      {"conv3x3_128_g4", "04_grouped",
+       "cost table only (info --input 128x16x16): one conv3x3 128->128, groups=4, no bias",
+       [](std::size_t) { return grouped_conv3x3_stack(128, 4); }},
+      {"conv3x3_128_g8", "04_grouped",
+       "cost table only (info --input 128x16x16): one conv3x3 128->128, groups=8, no bias",
+       [](std::size_t) { return grouped_conv3x3_stack(128, 8); }},
+      {"conv3x3_128_g32", "04_grouped",
+       "cost table only (info --input 128x16x16): one conv3x3 128->128, groups=32, no bias",
+       [](std::size_t) { return grouped_conv3x3_stack(128, 32); }},
+      {"conv3x3_128_g128", "04_grouped",
+       "cost table only (info --input 128x16x16): one conv3x3 128->128, groups=128, no bias",
+       [](std::size_t) { return grouped_conv3x3_stack(128, 128); }},
+      {"alexnet_conv2_g1", "04_grouped",
+       "cost table only (info --input 96x27x27): AlexNet conv2 96->256 5x5, groups=1",
+       [](std::size_t) { return alexnet_conv2(1); }},
+      {"alexnet_conv2_g2", "04_grouped",
+       "cost table only (info --input 96x27x27): AlexNet conv2 96->256 5x5, groups=2",
+       [](std::size_t) { return alexnet_conv2(2); }},
       {"shufflenet_v1_cifar", "05_shuffle",
        "ShuffleNet v1 0.5x, g=3: conv3x3 stem, 3 stages of shuffle units (120-240-480), linear",
        [](std::size_t k) { return shufflenet_v1_cifar(k); }},
