@@ -4,8 +4,8 @@
 //
 //   OMP_NUM_THREADS=1 ./build/ch07_bench_dilated [batch]    (batch 32 by default)
 //
-// Prints a Markdown table: best of 3 runs after a warm-up (timing.hpp), ms and GFLOP/s of
-// forward + backward (3x the forward's FLOPs, which dilation does not change).
+// Prints a Markdown table: best of 10 runs (1 for naive) after a warm-up (timing.hpp), ms and
+// GFLOP/s of forward + backward (3x the forward's FLOPs, which dilation does not change).
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
       }
       Tensor dy = zeros(shape_of(y));
       for (auto& v : dy) v = Scalar(rng.normal());
-      const int reps = algo == ConvAlgo::Naive ? 1 : 3;
+      const int reps = algo == ConvAlgo::Naive ? 1 : 10;
       const double ms = best_ms(reps, [&] {
         conv.forward(x);
         conv.backward(dy);

@@ -51,8 +51,9 @@ void write_pgm(const std::string& path, const std::vector<Tensor>& maps) {
 int main(int argc, char** argv) {
   const std::size_t size = 41;
   const std::vector<std::vector<RFLayer>> stacks = {
-      rf_stack(3, {1, 1, 1}),    rf_stack(3, {2, 2, 2}),       rf_stack(3, {1, 2, 5}),
-      rf_stack(3, {1, 2, 3}),    rf_stack(3, {1, 2, 4, 8}),    rf_stack(3, {2, 4, 8}),
+      rf_stack(3, {1, 1, 1}),    rf_stack(3, {2, 2, 2}),
+      rf_stack(3, {1, 2, 5}),    rf_stack(3, {1, 2, 3}),
+      rf_stack(3, {1, 2, 4, 8}), rf_stack(3, {2, 4, 8}),
       rf_stack(3, {1, 2, 5, 9}), {{3, 2, 1}, {3, 1, 2}, {3, 1, 1}},
   };
   std::printf("%-32s %6s %8s %8s %6s %10s\n", "stack", "RF", "extent", "reached", "holes",
@@ -60,9 +61,8 @@ int main(int argc, char** argv) {
   for (const auto& s : stacks) {
     const Tensor map = receptive_field_map(s, size);
     const RFMeasure m = measure_receptive_field(map);
-    std::printf("%-32s %6zu %8zu %8zu %6zu %10.0f\n", to_string(s).c_str(),
-                receptive_field_size(s), m.extent, m.reached, m.holes,
-                double(*std::max_element(map.begin(), map.end())));
+    std::printf("%-32s %6zu %8zu %8zu %6zu %10.0f\n", to_string(s).c_str(), receptive_field_size(s),
+                m.extent, m.reached, m.holes, double(*std::max_element(map.begin(), map.end())));
   }
   if (argc > 1) {
     const std::size_t n = 19;  // RF of d(1,2,5) is 17: one pixel of margin

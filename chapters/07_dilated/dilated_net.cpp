@@ -44,9 +44,9 @@ ModulePtr dilated_cifar(std::size_t num_classes, const std::vector<std::size_t>&
   net->emplace<Conv2d>(Conv2dOptions(3, 32, 3).padding(1).bias(false));
   net->emplace<BatchNorm2d>(32);
   net->emplace<ReLU>();
-  net->emplace<MaxPool2d>(2);                         // (N, 32, 16, 16)
+  net->emplace<MaxPool2d>(2);                        // (N, 32, 16, 16)
   net->push_back(dilated_stack(32, 64, dilations));  // (N, 64, 16, 16), context grows
-  net->emplace<MaxPool2d>(2);                         // (N, 64, 8, 8)
+  net->emplace<MaxPool2d>(2);                        // (N, 64, 8, 8)
   net->emplace<Conv2d>(Conv2dOptions(64, 128, 3).padding(1).bias(false));
   net->emplace<BatchNorm2d>(128);
   net->emplace<ReLU>();

@@ -8,8 +8,8 @@
 #include <memory>
 #include <vector>
 
-#include "convbook/module.hpp"
 #include "convbook/layers/sequential.hpp"
+#include "convbook/module.hpp"
 
 namespace convbook {
 

@@ -69,10 +69,10 @@ std::unique_ptr<Sequential> ones_conv_stack(const std::vector<RFLayer>& layers) 
   auto net = std::make_unique<Sequential>();
   for (const RFLayer& l : layers) {
     auto& conv = net->emplace<Conv2d>(Conv2dOptions(1, 1, l.kernel)
-                                         .stride(l.stride)
-                                         .dilation(l.dilation)
-                                         .padding(l.dilation * (l.kernel - 1) / 2)
-                                         .bias(false));
+                                          .stride(l.stride)
+                                          .dilation(l.dilation)
+                                          .padding(l.dilation * (l.kernel - 1) / 2)
+                                          .bias(false));
     std::fill(conv.weight.value.begin(), conv.weight.value.end(), Scalar(1));
   }
   return net;
@@ -84,13 +84,12 @@ Tensor receptive_field_map(const std::vector<RFLayer>& layers, std::size_t size)
   const Tensor y = net->forward(zeros({1, 1, size, size}));
   const Shape s = shape_of(y);
   if (s[2] == 0 || s[3] == 0) {
-    throw Error("receptive_field_map: input " + std::to_string(size) + "x" +
-                std::to_string(size) + " gives an empty output for " + to_string(layers) +
-                ", expected a larger input");
+    throw Error("receptive_field_map: input " + std::to_string(size) + "x" + std::to_string(size) +
+                " gives an empty output for " + to_string(layers) + ", expected a larger input");
   }
   Tensor dy = zeros(s);
   dy(0, 0, s[2] / 2, s[3] / 2) = 1;  // one-hot: d(centre output)/d(itself)
-  return net->backward(dy);           // d(centre output)/dx: path counts, 0 = not seen
+  return net->backward(dy);          // d(centre output)/dx: path counts, 0 = not seen
 }
 //! [rf-backward]
 

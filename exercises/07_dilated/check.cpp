@@ -1,6 +1,8 @@
 // Checks chapter 07's exercises against the framework itself: receptive_field_size (the
 // closed form), receptive_field_map (a backward pass through all-ones Conv2d layers) and the
 // naive convolution of Conv2d.
+#include "support/check.hpp"
+
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
@@ -9,7 +11,6 @@
 #include "convbook/conv/conv2d.hpp"
 #include "convbook/random.hpp"
 #include "exercise.hpp"
-#include "support/check.hpp"
 
 using namespace convbook;
 

@@ -36,8 +36,7 @@ std::vector<bool> reached_offsets(std::size_t kernel, const std::vector<std::siz
 /// columns, col = p*Q + q (output p, q). Entry (row, col) is the input pixel
 /// (p*stride + r*dilation - pad, q*stride + s*dilation - pad) or zero when that is outside.
 /// @return the flat input index h*W + w of entry (row, col), or -1 for a padding zero
-long im2col_source(std::size_t H, std::size_t W, std::size_t R, std::size_t S,
-                   std::size_t stride, std::size_t pad, std::size_t dilation, std::size_t row,
-                   std::size_t col);
+long im2col_source(std::size_t H, std::size_t W, std::size_t R, std::size_t S, std::size_t stride,
+                   std::size_t pad, std::size_t dilation, std::size_t row, std::size_t col);
 
 }  // namespace convbook::ex07

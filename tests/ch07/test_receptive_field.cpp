@@ -16,9 +16,9 @@ using Catch::Matchers::Contains;
 
 TEST_CASE("closed form of the receptive field", "[ch07][rf]") {
   CHECK(receptive_field_size(rf_stack(3, {1})) == 3);
-  CHECK(receptive_field_size(rf_stack(3, {1, 1, 1})) == 7);    // 1 + 3 * 2
-  CHECK(receptive_field_size(rf_stack(3, {2, 2, 2})) == 13);   // 1 + 2 * (2+2+2)
-  CHECK(receptive_field_size(rf_stack(3, {1, 2, 5})) == 17);   // 1 + 2 * (1+2+5)
+  CHECK(receptive_field_size(rf_stack(3, {1, 1, 1})) == 7);      // 1 + 3 * 2
+  CHECK(receptive_field_size(rf_stack(3, {2, 2, 2})) == 13);     // 1 + 2 * (2+2+2)
+  CHECK(receptive_field_size(rf_stack(3, {1, 2, 5})) == 17);     // 1 + 2 * (1+2+5)
   CHECK(receptive_field_size(rf_stack(3, {1, 2, 4, 8})) == 31);  // exponential growth
   // strides multiply the step of every later layer: 1 + 2*1 + 2*1*2 + 2*1*4
   CHECK(receptive_field_size({{3, 2, 1}, {3, 2, 1}, {3, 1, 1}}) == 15);
@@ -28,10 +28,17 @@ TEST_CASE("closed form of the receptive field", "[ch07][rf]") {
 
 TEST_CASE("the backward pass measures the closed form", "[ch07][rf]") {
   const std::vector<std::vector<RFLayer>> stacks = {
-      rf_stack(3, {1}),          rf_stack(3, {1, 1, 1}),  rf_stack(3, {2, 2, 2}),
-      rf_stack(3, {1, 2, 5}),    rf_stack(3, {1, 2, 3}),  rf_stack(3, {1, 2, 4, 8}),
-      rf_stack(3, {3, 3}),       rf_stack(5, {1, 3}),     {{3, 2, 1}, {3, 1, 2}, {3, 1, 1}},
-      {{3, 2, 1}, {3, 2, 1}, {3, 1, 1}},                  {{5, 2, 2}, {3, 1, 3}},
+      rf_stack(3, {1}),
+      rf_stack(3, {1, 1, 1}),
+      rf_stack(3, {2, 2, 2}),
+      rf_stack(3, {1, 2, 5}),
+      rf_stack(3, {1, 2, 3}),
+      rf_stack(3, {1, 2, 4, 8}),
+      rf_stack(3, {3, 3}),
+      rf_stack(5, {1, 3}),
+      {{3, 2, 1}, {3, 1, 2}, {3, 1, 1}},
+      {{3, 2, 1}, {3, 2, 1}, {3, 1, 1}},
+      {{5, 2, 2}, {3, 1, 3}},
   };
   for (const auto& s : stacks) {
     INFO(to_string(s));
