@@ -5,6 +5,7 @@
 #include "chapters/02_pointwise/nin.hpp"
 #include "chapters/04_grouped/grouped_models.hpp"
 #include "chapters/05_shuffle/shufflenet.hpp"
+#include "chapters/07_dilated/dilated_net.hpp"
 #include "convbook/error.hpp"
 
 namespace convbook::cli {
@@ -64,6 +65,16 @@ const std::vector<ModelEntry>& model_zoo() {
       {"shufflenet_v1_cifar_noshuffle", "05_shuffle",
        "the same network without the channel shuffle (the paper's ablation)",
        [](std::size_t k) { return shufflenet_v1_cifar(k, false); }},
+      {"dilated_cifar", "07_dilated",
+       "conv3x3 3->32, max-pool, 3 dilated conv3x3 (d = 1, 2, 5; 64 wide) at 16x16, max-pool, "
+       "conv3x3 64->128, global avg-pool, linear",
+       [](std::size_t k) { return dilated_cifar(k, {1, 2, 5}); }},
+      {"dilated_cifar_222", "07_dilated",
+       "dilated_cifar with dilations (2, 2, 2): the gridding stack",
+       [](std::size_t k) { return dilated_cifar(k, {2, 2, 2}); }},
+      {"dilated_cifar_111", "07_dilated",
+       "dilated_cifar with dilations (1, 1, 1): the undilated baseline",
+       [](std::size_t k) { return dilated_cifar(k, {1, 1, 1}); }},
   };
   return zoo;
 }

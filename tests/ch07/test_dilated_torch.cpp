@@ -1,0 +1,90 @@
+// Chapter 07: the dilated stack and the receptive-field maps against PyTorch, from fixtures
+// written by tests/tools/make_ch07_fixtures.py (torch 1.13, float64, stored as float32).
+// The stack runs in float32 through three convolutions and three BatchNorms in training mode,
+// so we accept |ours - torch| <= 1e-4 + 1e-3 |torch| (torch.allclose with rtol=1e-3,
+// atol=1e-4), as chapter 05 does; a wrong tap index misses by O(1). The maps are path counts,
+// exact in float: they must be equal.
+#include <algorithm>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "chapters/07_dilated/dilated_net.hpp"
+#include "chapters/07_dilated/receptive_field.hpp"
+#include "convbook/io/safetensors.hpp"
+
+using namespace convbook;
+
+namespace {
+
+struct Fixture {
+  SafetensorsFile file;
+  explicit Fixture(const std::string& name)
+      : file(read_safetensors(std::string(CONVBOOK_FIXTURES_DIR) + "/" + name)) {}
+  Tensor operator[](const std::string& key) const {
+    const auto it = file.tensors.find(key);
+    if (it == file.tensors.end()) FAIL("fixture has no tensor " << key);
+    return to_tensor(it->second);
+  }
+  std::size_t meta(const std::string& key) const { return std::stoul(file.metadata.at(key)); }
+  std::vector<std::size_t> list(const std::string& key) const {
+    std::vector<std::size_t> v;
+    std::stringstream ss(file.metadata.at(key));
+    std::string item;
+    while (std::getline(ss, item, ',')) v.push_back(std::stoul(item));
+    return v;
+  }
+};
+
+// Worst |a - b| / (atol + rtol |b|) over all elements: <= 1 means allclose.
+double allclose_ratio(const Tensor& ours, const Tensor& torch, double rtol = 1e-3,
+                      double atol = 1e-4) {
+  REQUIRE(shape_of(ours) == shape_of(torch));
+  double worst = 0;
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    const double a = ours.data()[i], b = torch.data()[i];
+    worst = std::max(worst, std::abs(a - b) / (atol + rtol * std::abs(b)));
+  }
+  return worst;
+}
+
+void check_stack_fixture(const std::string& file) {
+  const Fixture f(file);
+  auto stack = dilated_stack(f.meta("in_channels"), f.meta("channels"), f.list("dilations"));
+  stack->visit_parameters([&](const std::string& name, Parameter& p) {
+    if (!p.is_buffer) p.value = f[name];  // loaded by state_dict name
+  });
+  INFO(file);
+  CHECK(allclose_ratio(stack->forward(f["input"]), f["output"]) <= 1.0);
+  stack->zero_grad();
+  CHECK(allclose_ratio(stack->backward(f["dy"]), f["dx"]) <= 1.0);
+  stack->visit_parameters([&](const std::string& name, Parameter& p) {
+    INFO(name);
+    if (name.find("num_batches_tracked") != std::string::npos) return;
+    if (p.is_buffer) {
+      CHECK(allclose_ratio(p.value, f[name]) <= 1.0);  // running stats after one forward
+    } else {
+      CHECK(allclose_ratio(p.grad, f["grad." + name]) <= 1.0);
+    }
+  });
+}
+
+}  // namespace
+
+TEST_CASE("dilated_stack matches PyTorch: output, dx, parameter gradients, running stats",
+          "[ch07][torch]") {
+  check_stack_fixture("ch07_stack_125.safetensors");
+  check_stack_fixture("ch07_stack_222.safetensors");
+}
+
+TEST_CASE("receptive-field maps equal torch.autograd's gradient of the centre output",
+          "[ch07][torch]") {
+  const Fixture f("ch07_rf.safetensors");
+  const Tensor grid = receptive_field_map(rf_stack(3, {2, 2, 2}), 21);
+  const Tensor hdc = receptive_field_map(rf_stack(3, {1, 2, 5}), 21);
+  const Tensor grid_torch = f["d222"], hdc_torch = f["d125"];
+  CHECK(std::equal(grid.begin(), grid.end(), grid_torch.begin(), grid_torch.end()));
+  CHECK(std::equal(hdc.begin(), hdc.end(), hdc_torch.begin(), hdc_torch.end()));
+}
