@@ -14,9 +14,9 @@
 #include <string>
 
 #include "convbook/conv/im2col.hpp"
+#include "convbook/conv/workspace.hpp"
 #include "convbook/error.hpp"
 #include "convbook/gemm/gemm.hpp"
-#include "convbook/conv/workspace.hpp"
 
 namespace convbook {
 
@@ -109,11 +109,26 @@ void store_lanes(const T (&sum)[kTileLanes], int lanes, T* dst) {
   }
 }
 
+/// sum[l] += c(k) * row(k)[l] for k = 0 .. K-1, over the k whose coefficient is not zero: one
+/// line of a transform-matrix product, kTileLanes tiles at a time. The callers pass a
+/// coefficient of a constexpr matrix and unroll their loops (`GCC unroll`), so once this is
+/// inlined every c(k) is a constant the compiler sees: the test for zero disappears, and so do
+/// the terms it skips (B^T of F(4x4, 3x3) has 22 non-zero entries of 36).
+template <int K, typename T, typename Coefficient, typename Row>
+inline void add_combination(Coefficient c, Row row, T (&sum)[kTileLanes]) {
+#pragma GCC unroll 8
+  for (int k = 0; k < K; ++k) {
+    if (c(k) == 0) continue;
+    const T* r = row(k);
+#pragma omp simd
+    for (int l = 0; l < kTileLanes; ++l) sum[l] += T(c(k)) * r[l];
+  }
+}
+
 /// V = B^T d B for `lanes` alpha x alpha input tiles d[.][.][l]; position xi of tile l goes to
-/// v[xi * stride + l]. The loops over the matrix are unrolled (`GCC unroll`), so every
-/// coefficient is a constant the compiler sees and the terms with a zero coefficient are skipped:
-/// B^T of F(4x4, 3x3) has 22 non-zero entries of 36. The output transform and the adjoints below
-/// are unrolled the same way.
+/// v[xi * stride + l]. The loops over the matrix are unrolled (`GCC unroll`) so that
+/// add_combination sees constant coefficients; the output transform and the adjoints below are
+/// written the same way.
 template <int m, typename T>
 void winograd_input_transform(const T (&d)[m + 2][m + 2][kTileLanes], T* v, std::size_t stride,
                               int lanes) {
@@ -125,12 +140,8 @@ void winograd_input_transform(const T (&d)[m + 2][m + 2][kTileLanes], T* v, std:
 #pragma GCC unroll 8
     for (int j = 0; j < alpha; ++j) {
       T sum[kTileLanes] = {};
-#pragma GCC unroll 8
-      for (int k = 0; k < alpha; ++k) {
-        if (W::BT[i][k] == 0) continue;
-#pragma omp simd
-        for (int l = 0; l < kTileLanes; ++l) sum[l] += T(W::BT[i][k]) * d[k][j][l];
-      }
+      add_combination<alpha>([&](int k) { return W::BT[i][k]; }, [&](int k) { return d[k][j]; },
+                             sum);
       std::copy(sum, sum + kTileLanes, bd[i][j]);
     }
 #pragma GCC unroll 8
@@ -138,12 +149,8 @@ void winograd_input_transform(const T (&d)[m + 2][m + 2][kTileLanes], T* v, std:
 #pragma GCC unroll 8
     for (int j = 0; j < alpha; ++j) {
       T sum[kTileLanes] = {};
-#pragma GCC unroll 8
-      for (int k = 0; k < alpha; ++k) {
-        if (W::BT[j][k] == 0) continue;
-#pragma omp simd
-        for (int l = 0; l < kTileLanes; ++l) sum[l] += bd[i][k][l] * T(W::BT[j][k]);
-      }
+      add_combination<alpha>([&](int k) { return W::BT[j][k]; }, [&](int k) { return bd[i][k]; },
+                             sum);
       store_lanes(sum, lanes, v + (i * alpha + j) * stride);
     }
 }
@@ -171,12 +178,8 @@ void winograd_output_transform(const T* mm, std::size_t stride, int lanes,
 #pragma GCC unroll 8
     for (int j = 0; j < alpha; ++j) {
       T sum[kTileLanes] = {};
-#pragma GCC unroll 8
-      for (int k = 0; k < alpha; ++k) {
-        if (W::AT[i][k] == 0) continue;
-#pragma omp simd
-        for (int l = 0; l < kTileLanes; ++l) sum[l] += T(W::AT[i][k]) * mt[k][j][l];
-      }
+      add_combination<alpha>([&](int k) { return W::AT[i][k]; }, [&](int k) { return mt[k][j]; },
+                             sum);
       std::copy(sum, sum + kTileLanes, am[i][j]);
     }
 #pragma GCC unroll 8
@@ -184,12 +187,8 @@ void winograd_output_transform(const T* mm, std::size_t stride, int lanes,
 #pragma GCC unroll 8
     for (int j = 0; j < m; ++j) {
       T sum[kTileLanes] = {};
-#pragma GCC unroll 8
-      for (int k = 0; k < alpha; ++k) {
-        if (W::AT[j][k] == 0) continue;
-#pragma omp simd
-        for (int l = 0; l < kTileLanes; ++l) sum[l] += am[i][k][l] * T(W::AT[j][k]);
-      }
+      add_combination<alpha>([&](int k) { return W::AT[j][k]; }, [&](int k) { return am[i][k]; },
+                             sum);
       std::copy(sum, sum + kTileLanes, out[i][j]);
     }
 }
@@ -216,12 +215,7 @@ void winograd_output_adjoint(const T (&dy)[m][m][kTileLanes], T* dm, std::size_t
 #pragma GCC unroll 8
     for (int j = 0; j < m; ++j) {
       T sum[kTileLanes] = {};
-#pragma GCC unroll 8
-      for (int k = 0; k < m; ++k) {
-        if (W::AT[k][i] == 0) continue;
-#pragma omp simd
-        for (int l = 0; l < kTileLanes; ++l) sum[l] += T(W::AT[k][i]) * dy[k][j][l];
-      }
+      add_combination<m>([&](int k) { return W::AT[k][i]; }, [&](int k) { return dy[k][j]; }, sum);
       std::copy(sum, sum + kTileLanes, ady[i][j]);
     }
 #pragma GCC unroll 8
@@ -229,12 +223,7 @@ void winograd_output_adjoint(const T (&dy)[m][m][kTileLanes], T* dm, std::size_t
 #pragma GCC unroll 8
     for (int j = 0; j < alpha; ++j) {
       T sum[kTileLanes] = {};
-#pragma GCC unroll 8
-      for (int k = 0; k < m; ++k) {
-        if (W::AT[k][j] == 0) continue;
-#pragma omp simd
-        for (int l = 0; l < kTileLanes; ++l) sum[l] += ady[i][k][l] * T(W::AT[k][j]);
-      }
+      add_combination<m>([&](int k) { return W::AT[k][j]; }, [&](int k) { return ady[i][k]; }, sum);
       store_lanes(sum, lanes, dm + (i * alpha + j) * stride);
     }
 }
@@ -268,8 +257,8 @@ void winograd_filter_adjoint(const T* du, std::size_t stride, T* dw) {
 int winograd_threads(const ConvGeometry& g, int m) {
   const int alpha = m + 2;
   const std::size_t tiles = std::size_t((g.P() + m - 1) / m) * ((g.Q() + m - 1) / m);
-  const std::size_t work = std::size_t(alpha) * alpha * std::size_t(g.C / g.G + g.K / g.G) *
-                           tiles * std::size_t(std::max(1, g.N));
+  const std::size_t work = std::size_t(alpha) * alpha * std::size_t(g.C / g.G + g.K / g.G) * tiles *
+                           std::size_t(std::max(1, g.N));
   if (work <= (std::size_t(1) << 16)) return 1;
   return std::max(1, std::min(omp_get_max_threads(), g.N));
 }
@@ -459,8 +448,7 @@ void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bi
         //    called inside a parallel region does not start threads of its own).
         for (int xi = 0; xi < positions; ++xi) {
           gemm(false, false, Kg, cols, Cg, T(1), U + xi * KC + std::size_t(grp) * Kg * Cg, Cg,
-               V + std::size_t(xi) * Cg * cols, cols, T(0), M + std::size_t(xi) * Kg * cols,
-               cols);
+               V + std::size_t(xi) * Cg * cols, cols, T(0), M + std::size_t(xi) * Kg * cols, cols);
         }
         // 4. Output tiles Y = A^T M A (+ bias), the last row and column of tiles cut at P, Q.
         for (int k = 0; k < Kg; ++k) {
@@ -537,8 +525,8 @@ void winograd_weight_gradient(const ConvGeometry& g, const T* x, const T* dy, T*
                 for (int j = 0; j < m && tx * m + j < Q; ++j)
                   d[i][j][l] = dyk[(ty * m + i) * Q + tx * m + j];
             }
-            winograd_output_adjoint<m>(d, dM + std::size_t(k) * cols + t0,
-                                       std::size_t(Kg) * cols, lanes);
+            winograd_output_adjoint<m>(d, dM + std::size_t(k) * cols + t0, std::size_t(Kg) * cols,
+                                       lanes);
           }
         }
         // One GEMM per position, each adding to this thread's dU[xi].
@@ -568,8 +556,8 @@ std::size_t winograd_scratch_size(const ConvGeometry& g, int m) {
   const std::size_t positions = std::size_t(m + 2) * (m + 2);
   const int threads = winograd_threads(g, m);
   const int round = images_per_round(g, m, threads);
-  const std::size_t per_thread = m == 2 ? round_scratch_size<2>(g, round)
-                                        : round_scratch_size<4>(g, round);
+  const std::size_t per_thread =
+      m == 2 ? round_scratch_size<2>(g, round) : round_scratch_size<4>(g, round);
   return std::size_t(threads) * (positions * std::size_t(g.K) * (g.C / g.G) + per_thread);
 }
 
