@@ -50,25 +50,8 @@ void check_unit(const ShuffleUnitOptions& options, const Shape& input) {
   const Tensor g = test::random_tensor(shape_of(unit.forward(x)), 6);
   unit.zero_grad();
   const Tensor dx = unit.backward(g);
-  auto loss = [&] {
-    const Tensor y = unit.forward(x);
-    double l = 0;
-    for (std::size_t i = 0; i < y.size(); ++i) l += y.data()[i] * g.data()[i];
-    return l;
-  };
-  auto numeric = [&](Tensor& t) {
-    std::vector<double> d(t.size());
-    for (std::size_t i = 0; i < t.size(); ++i) {
-      const Scalar saved = t.data()[i];
-      t.data()[i] = saved + kEps;
-      const double plus = loss();
-      t.data()[i] = saved - kEps;
-      const double minus = loss();
-      t.data()[i] = saved;
-      d[i] = (plus - minus) / (2 * kEps);
-    }
-    return d;
-  };
+  auto loss = [&] { return test::weighted_output(unit, x, g); };
+  auto numeric = [&](Tensor& t) { return test::numeric_gradient(loss, t, kEps); };
   INFO(unit.repr() << " on " << to_string(input));
   const double dx_error = test::scaled_error(dx, numeric(x));
   INFO("dx scaled error " << dx_error);

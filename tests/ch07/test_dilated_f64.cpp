@@ -42,25 +42,8 @@ Errors check_gradients(Module& m, Tensor x, double eps) {
   const Tensor g = test::random_tensor(shape_of(m.forward(x)), 12345);
   m.zero_grad();
   const Tensor dx = m.backward(g);
-  auto loss = [&] {
-    const Tensor y = m.forward(x);
-    double l = 0;
-    for (std::size_t i = 0; i < y.size(); ++i) l += y.data()[i] * g.data()[i];
-    return l;
-  };
-  auto numeric = [&](Tensor& t) {
-    std::vector<double> d(t.size());
-    for (std::size_t i = 0; i < t.size(); ++i) {
-      const double saved = t.data()[i];
-      t.data()[i] = saved + eps;
-      const double plus = loss();
-      t.data()[i] = saved - eps;
-      const double minus = loss();
-      t.data()[i] = saved;
-      d[i] = (plus - minus) / (2 * eps);
-    }
-    return d;
-  };
+  auto loss = [&] { return test::weighted_output(m, x, g); };
+  auto numeric = [&](Tensor& t) { return test::numeric_gradient(loss, t, eps); };
   Errors e;
   e.input = test::scaled_error(dx, numeric(x));
   m.visit_parameters([&](const std::string& name, Parameter& p) {

@@ -3,6 +3,7 @@
 //   rel_error(a, b)                   cs231n's max |a-b| / max(1e-8, |a|+|b|), elementwise
 //   random_tensor(shape, seed)        reproducible N(0, 1) inputs
 //   gradcheck(module, x)              central differences of L = sum(y * g) vs module.backward(g)
+//   numeric_gradient(loss, t, eps)    central differences of any loss() with respect to t
 // gradcheck is meant for the *_f64.cpp test programs, where Scalar is double.
 #include <algorithm>
 #include <cmath>
@@ -60,6 +61,32 @@ inline Tensor random_tensor(const Shape& shape, std::uint64_t seed) {
   return t;
 }
 
+/// L = sum(y * g) for y = m.forward(x), summed in double: the scalar whose gradient with respect
+/// to y is g, so that m.backward(g) must be its gradient with respect to x and the parameters.
+inline double weighted_output(Module& m, const Tensor& x, const Tensor& g) {
+  const Tensor y = m.forward(x);
+  double l = 0;
+  for (std::size_t i = 0; i < y.size(); ++i) l += double(y.data()[i]) * double(g.data()[i]);
+  return l;
+}
+
+/// Central differences of loss() with respect to every entry of t, which loss() must read; each
+/// entry is moved by +-eps and put back.
+template <typename Loss>
+std::vector<double> numeric_gradient(Loss loss, Tensor& t, double eps) {
+  std::vector<double> d(t.size());
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const Scalar saved = t.data()[i];
+    t.data()[i] = saved + Scalar(eps);
+    const double plus = loss();
+    t.data()[i] = saved - Scalar(eps);
+    const double minus = loss();
+    t.data()[i] = saved;
+    d[i] = (plus - minus) / (2 * eps);
+  }
+  return d;
+}
+
 /// The worst relative errors found by gradcheck, for the input and for each parameter.
 struct GradCheckResult {
   double input = 0;        ///< rel_error(dx analytic, dx numeric)
@@ -78,33 +105,17 @@ GradCheckResult gradcheck(Module& m, Tensor x, Reseed reseed, double eps = 1e-6)
   m.zero_grad();
   const Tensor dx = m.backward(g);
 
-  auto loss = [&](const Tensor& input) {
+  auto loss = [&] {
     reseed();
-    const Tensor out = m.forward(input);
-    double l = 0;
-    for (std::size_t i = 0; i < out.size(); ++i) l += double(out.data()[i]) * double(g.data()[i]);
-    return l;
-  };
-  auto numeric = [&](Scalar& v, const Tensor& input) {
-    const Scalar saved = v;
-    v = saved + Scalar(eps);
-    const double plus = loss(input);
-    v = saved - Scalar(eps);
-    const double minus = loss(input);
-    v = saved;
-    return (plus - minus) / (2 * eps);
+    return weighted_output(m, x, g);
   };
 
   GradCheckResult result;
-  std::vector<double> num_dx(x.size());
-  for (std::size_t i = 0; i < x.size(); ++i) num_dx[i] = numeric(x.data()[i], x);
-  result.input = rel_error(dx, num_dx);
+  result.input = rel_error(dx, numeric_gradient(loss, x, eps));
 
   m.visit_parameters([&](const std::string& name, Parameter& p) {
     if (p.is_buffer) return;
-    std::vector<double> num(p.value.size());
-    for (std::size_t i = 0; i < p.value.size(); ++i) num[i] = numeric(p.value.data()[i], x);
-    const double err = rel_error(p.grad, num);
+    const double err = rel_error(p.grad, numeric_gradient(loss, p.value, eps));
     if (err >= result.parameters) {
       result.parameters = err;
       result.worst_parameter = name;
