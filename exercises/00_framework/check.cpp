@@ -14,24 +14,15 @@
 #include "convbook/optim/sgd.hpp"
 #include "convbook/random.hpp"
 #include "exercise.hpp"
+#include "support/exercise_check.hpp"
 
 using namespace convbook;
+using convbook::exercise::allclose_ratio;
 using convbook::test::random_tensor;
 
 namespace {
 std::vector<float> to_vector(const Tensor& t) {
   return std::vector<float>(t.begin(), t.end());
-}
-
-// Worst |a - b| / (atol + rtol |b|): <= 1 means every element is close.
-double allclose_ratio(const std::vector<float>& yours, const std::vector<float>& library) {
-  REQUIRE(yours.size() == library.size());
-  double worst = 0;
-  for (std::size_t i = 0; i < yours.size(); ++i) {
-    worst = std::max(
-        worst, std::abs(double(yours[i]) - library[i]) / (1e-5 + 1e-4 * std::abs(library[i])));
-  }
-  return worst;
 }
 }  // namespace
 

@@ -2,6 +2,7 @@
 // convbook::col2im and conv2d_backward_naive, on random data and odd configurations. Both sides
 // compute in float in different orders, so we accept |yours - library| <= 1e-5 + 1e-4 |library|.
 #include <catch2/catch.hpp>
+
 #include <array>
 #include <cmath>
 #include <string>
@@ -13,28 +14,13 @@
 #include "convbook/gemm/gemm.hpp"
 #include "convbook/random.hpp"
 #include "exercise.hpp"
+#include "support/exercise_check.hpp"
 
 using namespace convbook;
+using convbook::exercise::allclose_ratio;
+using convbook::exercise::random_vector;
 
 namespace {
-
-std::vector<float> random_vector(std::size_t n, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (auto& e : v) e = float(rng.normal());
-  return v;
-}
-
-// Worst |a - b| / (atol + rtol |b|): <= 1 means every element is close.
-double allclose_ratio(const std::vector<float>& yours, const std::vector<float>& library) {
-  REQUIRE(yours.size() == library.size());
-  double worst = 0;
-  for (std::size_t i = 0; i < yours.size(); ++i) {
-    worst = std::max(worst, std::abs(double(yours[i]) - library[i]) /
-                                (1e-5 + 1e-4 * std::abs(double(library[i]))));
-  }
-  return worst;
-}
 
 ConvGeometry geometry(int N, int C, int H, int W, int K, int R, int S, int stride_h, int stride_w,
                       int pad_h, int pad_w, int dil_h, int dil_w, int G) {
@@ -163,8 +149,8 @@ TEST_CASE("01.5 pack_a_sliver lays op(A) out for the microkernel", "[exercise]")
     for (int i0 : {0, 4, 6}) {  // 6: only one real row, three rows of zeros
       INFO("trans_a " << trans << " i0 " << i0);
       const int p0 = 3, kc = 5;
-      const auto packed = ex01::pack_a_sliver(trans, trans ? a_km : a_mk, trans ? 9 : 13, M, i0,
-                                              p0, kc, mr);
+      const auto packed =
+          ex01::pack_a_sliver(trans, trans ? a_km : a_mk, trans ? 9 : 13, M, i0, p0, kc, mr);
       REQUIRE(packed.size() == std::size_t(kc * mr));
       for (int p = 0; p < kc; ++p) {
         for (int r = 0; r < mr; ++r) {
@@ -184,7 +170,8 @@ TEST_CASE("01.5 pack_a_sliver lays op(A) out for the microkernel", "[exercise]")
   for (int r = 0; r < M - 4; ++r) {
     for (int j = 0; j < 3; ++j) {
       double sum = 0;
-      for (int p = 0; p < K; ++p) sum += double(packed[std::size_t(p) * mr + r]) * B[std::size_t(p) * 3 + j];
+      for (int p = 0; p < K; ++p)
+        sum += double(packed[std::size_t(p) * mr + r]) * B[std::size_t(p) * 3 + j];
       CHECK(std::abs(sum - C[std::size_t(4 + r) * 3 + j]) < 1e-3 * (1 + std::abs(sum)));
     }
   }

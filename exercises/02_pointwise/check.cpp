@@ -11,38 +11,14 @@
 #include "convbook/layers/pooling.hpp"
 #include "convbook/random.hpp"
 #include "exercise.hpp"
+#include "support/exercise_check.hpp"
 
 using namespace convbook;
+using convbook::exercise::allclose_ratio;
+using convbook::exercise::as_tensor;
+using convbook::exercise::random_vector;
 
-namespace {
-
-std::vector<float> random_vector(std::size_t n, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (auto& e : v) e = float(rng.normal());
-  return v;
-}
-
-Tensor as_tensor(const std::vector<float>& v, const Shape& s) {
-  Tensor t = zeros(s);
-  std::copy(v.begin(), v.end(), t.begin());
-  return t;
-}
-
-// Worst |a - b| / (atol + rtol |b|): <= 1 means every element is close.
-template <typename B>
-double allclose_ratio(const std::vector<float>& yours, const B& library) {
-  REQUIRE(yours.size() == std::size_t(library.size()));
-  double worst = 0;
-  auto it = library.begin();
-  for (std::size_t i = 0; i < yours.size(); ++i, ++it) {
-    const double ref = double(*it);
-    worst = std::max(worst, std::abs(double(yours[i]) - ref) / (1e-5 + 1e-4 * std::abs(ref)));
-  }
-  return worst;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 TEST_CASE("02.1 conv1x1_as_matmul agrees with a 1x1 Conv2d", "[exercise]") {
   struct Case {

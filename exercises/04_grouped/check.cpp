@@ -8,44 +8,22 @@
 #include "convbook/conv/conv2d.hpp"
 #include "convbook/random.hpp"
 #include "exercise.hpp"
+#include "support/exercise_check.hpp"
 
 using namespace convbook;
+using convbook::exercise::allclose_ratio;
+using convbook::exercise::as_tensor;
+using convbook::exercise::random_vector;
 
 namespace {
-
-std::vector<float> random_vector(std::size_t n, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<float> v(n);
-  for (auto& e : v) e = float(rng.normal());
-  return v;
-}
-
-Tensor as_tensor(const std::vector<float>& v, const Shape& s) {
-  Tensor t = zeros(s);
-  std::copy(v.begin(), v.end(), t.begin());
-  return t;
-}
-
-// Worst |a - b| / (atol + rtol |b|): <= 1 means every element is close.
-template <typename B>
-double allclose_ratio(const std::vector<float>& yours, const B& library) {
-  REQUIRE(yours.size() == std::size_t(library.size()));
-  double worst = 0;
-  auto it = library.begin();
-  for (std::size_t i = 0; i < yours.size(); ++i, ++it) {
-    const double ref = double(*it);
-    worst = std::max(worst, std::abs(double(yours[i]) - ref) / (1e-5 + 1e-4 * std::abs(ref)));
-  }
-  return worst;
-}
 
 struct Case {
   std::size_t N, C, H, W, K, R, S, pad, G;
 };
 
 const std::vector<Case> kCases = {
-    {1, 4, 5, 5, 4, 3, 3, 1, 2},   {2, 6, 7, 4, 9, 3, 3, 1, 3}, {1, 8, 6, 6, 8, 3, 3, 1, 8},
-    {2, 4, 7, 7, 8, 5, 5, 2, 2},   {1, 6, 5, 6, 4, 3, 2, 0, 2}, {1, 3, 4, 4, 5, 3, 3, 1, 1},
+    {1, 4, 5, 5, 4, 3, 3, 1, 2}, {2, 6, 7, 4, 9, 3, 3, 1, 3}, {1, 8, 6, 6, 8, 3, 3, 1, 8},
+    {2, 4, 7, 7, 8, 5, 5, 2, 2}, {1, 6, 5, 6, 4, 3, 2, 0, 2}, {1, 3, 4, 4, 5, 3, 3, 1, 1},
 };
 
 }  // namespace
@@ -77,8 +55,8 @@ TEST_CASE("04.1 grouped_conv_cost agrees with Conv2d's own count", "[exercise]")
 TEST_CASE("04.2 grouped_conv_as_slices agrees with a grouped Conv2d", "[exercise]") {
   std::uint64_t seed = 1;
   for (const Case& c : kCases) {
-    INFO("N=" << c.N << " C=" << c.C << " " << c.H << "x" << c.W << " K=" << c.K << " "
-              << c.R << "x" << c.S << " pad=" << c.pad << " G=" << c.G);
+    INFO("N=" << c.N << " C=" << c.C << " " << c.H << "x" << c.W << " K=" << c.K << " " << c.R
+              << "x" << c.S << " pad=" << c.pad << " G=" << c.G);
     const std::vector<float> x = random_vector(c.N * c.C * c.H * c.W, seed++);
     const std::vector<float> w = random_vector(c.K * (c.C / c.G) * c.R * c.S, seed++);
     Conv2d conv(Conv2dOptions(c.C, c.K, {c.R, c.S}).padding(c.pad).groups(c.G).bias(false));
