@@ -12,22 +12,13 @@
 #include "chapters/05_shuffle/channel_shuffle.hpp"
 #include "chapters/05_shuffle/shuffle_unit.hpp"
 #include "convbook/io/safetensors.hpp"
+#include "support/fixture.hpp"
 
 using namespace convbook;
 
 namespace {
 
-struct Fixture {
-  SafetensorsFile file;
-  explicit Fixture(const std::string& name)
-      : file(read_safetensors(std::string(CONVBOOK_FIXTURES_DIR) + "/" + name)) {}
-  Tensor operator[](const std::string& key) const {
-    const auto it = file.tensors.find(key);
-    if (it == file.tensors.end()) FAIL("fixture has no tensor " << key);
-    return to_tensor(it->second);
-  }
-  std::size_t meta(const std::string& key) const { return std::stoul(file.metadata.at(key)); }
-};
+using test::Fixture;
 
 // Worst |a - b| / (atol + rtol |b|) over all elements: <= 1 means allclose.
 double allclose_ratio(const Tensor& ours, const Tensor& torch, double rtol = 1e-3,

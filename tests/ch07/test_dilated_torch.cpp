@@ -14,29 +14,13 @@
 #include "chapters/07_dilated/dilated_net.hpp"
 #include "chapters/07_dilated/receptive_field.hpp"
 #include "convbook/io/safetensors.hpp"
+#include "support/fixture.hpp"
 
 using namespace convbook;
 
 namespace {
 
-struct Fixture {
-  SafetensorsFile file;
-  explicit Fixture(const std::string& name)
-      : file(read_safetensors(std::string(CONVBOOK_FIXTURES_DIR) + "/" + name)) {}
-  Tensor operator[](const std::string& key) const {
-    const auto it = file.tensors.find(key);
-    if (it == file.tensors.end()) FAIL("fixture has no tensor " << key);
-    return to_tensor(it->second);
-  }
-  std::size_t meta(const std::string& key) const { return std::stoul(file.metadata.at(key)); }
-  std::vector<std::size_t> list(const std::string& key) const {
-    std::vector<std::size_t> v;
-    std::stringstream ss(file.metadata.at(key));
-    std::string item;
-    while (std::getline(ss, item, ',')) v.push_back(std::stoul(item));
-    return v;
-  }
-};
+using test::Fixture;
 
 // Worst |a - b| / (atol + rtol |b|) over all elements: <= 1 means allclose.
 double allclose_ratio(const Tensor& ours, const Tensor& torch, double rtol = 1e-3,

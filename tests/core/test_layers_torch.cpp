@@ -12,21 +12,12 @@
 #include "convbook/layers/linear.hpp"
 #include "convbook/layers/loss.hpp"
 #include "convbook/layers/pooling.hpp"
+#include "support/fixture.hpp"
 
 using namespace convbook;
 
 namespace {
-struct Fixture {
-  SafetensorsFile file;
-  explicit Fixture(const std::string& name)
-      : file(read_safetensors(std::string(CONVBOOK_FIXTURES_DIR) + "/" + name)) {}
-  Tensor operator[](const std::string& key) const {
-    const auto it = file.tensors.find(key);
-    if (it == file.tensors.end()) FAIL("fixture has no tensor " << key);
-    return to_tensor(it->second);
-  }
-  double scalar(const std::string& key) const { return file.tensors.at(key).data.at(0); }
-};
+using test::Fixture;
 
 // Worst |a - b| / (atol + rtol |b|) over all elements: <= 1 means allclose.
 double allclose_ratio(const Tensor& ours, const Tensor& torch, double rtol = 1e-4,
