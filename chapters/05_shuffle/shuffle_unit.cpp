@@ -1,47 +1,11 @@
 #include "chapters/05_shuffle/shuffle_unit.hpp"
 
-#include <algorithm>
+#include <utility>
+#include <vector>
 
 #include "convbook/error.hpp"
 
 namespace convbook {
-
-//! [concat-split]
-Tensor concat_channels(const Tensor& a, const Tensor& b) {
-  const Shape sa = shape_of(a), sb = shape_of(b);
-  if (sa[0] != sb[0] || sa[2] != sb[2] || sa[3] != sb[3]) {
-    throw Error("concat_channels: shapes " + to_string(sa) + " and " + to_string(sb) +
-                " differ outside the channel axis; expected equal N, H and W");
-  }
-  const std::size_t N = sa[0], Ca = sa[1], Cb = sb[1], plane = sa[2] * sa[3];
-  Tensor y = zeros({N, Ca + Cb, sa[2], sa[3]});
-  // NCHW: the channels of one image are contiguous, so each image is two block copies.
-  for (std::size_t n = 0; n < N; ++n) {
-    std::copy(a.data() + n * Ca * plane, a.data() + (n + 1) * Ca * plane,
-              y.data() + n * (Ca + Cb) * plane);
-    std::copy(b.data() + n * Cb * plane, b.data() + (n + 1) * Cb * plane,
-              y.data() + (n * (Ca + Cb) + Ca) * plane);
-  }
-  return y;
-}
-
-void split_channels(const Tensor& dy, std::size_t Ca, Tensor& da, Tensor& db) {
-  const Shape s = shape_of(dy);
-  if (Ca > s[1]) {
-    throw Error("split_channels: cannot take " + std::to_string(Ca) +
-                " channels from dy of shape " + to_string(s));
-  }
-  const std::size_t N = s[0], C = s[1], Cb = C - Ca, plane = s[2] * s[3];
-  da = zeros({N, Ca, s[2], s[3]});
-  db = zeros({N, Cb, s[2], s[3]});
-  // y = cat(a, b) copies each value once, so dy is cut where the concat joined: no sums.
-  for (std::size_t n = 0; n < N; ++n) {
-    const Scalar* dyn = dy.data() + n * C * plane;
-    std::copy(dyn, dyn + Ca * plane, da.data() + n * Ca * plane);
-    std::copy(dyn + Ca * plane, dyn + C * plane, db.data() + n * Cb * plane);
-  }
-}
-//! [concat-split]
 
 void ShuffleUnitOptions::validate() const {
   const std::string where = "ShuffleUnit(" + std::to_string(in_) + ", " + std::to_string(out_) +
@@ -131,8 +95,13 @@ Tensor ShuffleUnit::forward(const Tensor& x) {
   h = bn2.forward(conv2.forward(h));  // depthwise 3x3, stride 1 or 2; no ReLU (the paper's)
   h = bn3.forward(conv3.forward(h));
   // shortcut, then merge
-  Tensor merged = options_.stride() == 1 ? Tensor(h + x)  // fig. 2b: identity, sum
-                                         : concat_channels(shortcut_pool.forward(x), h);  // 2c
+  Tensor merged;
+  if (options_.stride() == 1) {
+    merged = h + x;  // fig. 2b: identity, sum
+  } else {
+    const Tensor pooled = shortcut_pool.forward(x);
+    merged = concat_channels({&pooled, &h});  // fig. 2c: pooled input, then the main path
+  }
   in_shape_ = s;
   out_shape_ = shape_of(merged);
   return relu_out.forward(merged);
@@ -152,9 +121,10 @@ Tensor ShuffleUnit::backward(const Tensor& dy) {
     dmain = dmerged;
     dx_shortcut = dmerged;  // the identity shortcut passes it through unchanged
   } else {
-    Tensor dpooled;
-    split_channels(dmerged, options_.in_channels(), dpooled, dmain);
-    dx_shortcut = shortcut_pool.backward(dpooled);
+    std::vector<Tensor> parts =
+        split_channels(dmerged, {options_.in_channels(), options_.main_channels()});
+    dx_shortcut = shortcut_pool.backward(parts[0]);
+    dmain = std::move(parts[1]);
   }
   // Main path, the forward's steps in reverse order.
   Tensor dh = conv3.backward(bn3.backward(dmain));

@@ -18,19 +18,11 @@
 #include "convbook/conv/conv2d.hpp"
 #include "convbook/layers/activation.hpp"
 #include "convbook/layers/batchnorm.hpp"
+#include "convbook/layers/concat.hpp"
 #include "convbook/layers/pooling.hpp"
 #include "convbook/module.hpp"
 
 namespace convbook {
-
-/// @brief y = cat(a, b) along the channels: (N, Ca, H, W) and (N, Cb, H, W) -> (N, Ca + Cb, H, W).
-/// @throws Error when N, H or W differ.
-Tensor concat_channels(const Tensor& a, const Tensor& b);
-
-/// @brief The backward of concat_channels: dy (N, Ca + Cb, H, W) cut into its first `Ca`
-/// channels (da) and the rest (db). Each gradient goes back to the input its value came from.
-/// @throws Error when Ca is larger than dy's channel count.
-void split_channels(const Tensor& dy, std::size_t Ca, Tensor& da, Tensor& db);
 
 /// @brief The options of a ShuffleUnit, written like libtorch's options:
 /// `ShuffleUnitOptions(24, 120).stride(2).groups(3).group_first_conv(false)`.

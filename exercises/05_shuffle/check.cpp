@@ -1,6 +1,6 @@
 // Checks chapter 05's exercises against the framework itself: channel_shuffle_source and
-// ChannelShuffle, split_channels, and ShuffleUnit / Conv2d / BatchNorm2d's own parameter and
-// FLOP counts (what `convbook info` prints).
+// ChannelShuffle, the core split_channels, and ShuffleUnit / Conv2d / BatchNorm2d's own parameter
+// and FLOP counts (what `convbook info` prints).
 #include <catch2/catch.hpp>
 #include <numeric>
 #include <string>
@@ -10,6 +10,7 @@
 #include "chapters/05_shuffle/shuffle_unit.hpp"
 #include "convbook/conv/conv2d.hpp"
 #include "convbook/layers/batchnorm.hpp"
+#include "convbook/layers/concat.hpp"
 #include "convbook/layers/sequential.hpp"
 #include "convbook/random.hpp"
 #include "exercise.hpp"
@@ -46,13 +47,11 @@ TEST_CASE("05.2 the backward of a channel concatenation", "[exercise]") {
   const std::vector<float> flat(dy.begin(), dy.end());
   const auto parts = ex05::concat_backward(flat, N, channels, H, W);
   REQUIRE(parts.size() == 3);
-  // the library's two-way split, applied twice, is the reference
-  Tensor d0, rest, d1, d2;
-  split_channels(dy, 2, d0, rest);
-  split_channels(rest, 5, d1, d2);
-  CHECK(parts[0] == std::vector<float>(d0.begin(), d0.end()));
-  CHECK(parts[1] == std::vector<float>(d1.begin(), d1.end()));
-  CHECK(parts[2] == std::vector<float>(d2.begin(), d2.end()));
+  // the library's split (src/convbook/layers/concat.hpp) is the reference
+  const std::vector<Tensor> library = split_channels(dy, channels);
+  for (std::size_t i = 0; i < 3; ++i) {
+    CHECK(parts[i] == std::vector<float>(library[i].begin(), library[i].end()));
+  }
 }
 
 namespace {

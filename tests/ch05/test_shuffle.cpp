@@ -17,6 +17,7 @@
 
 using namespace convbook;
 using Catch::Matchers::Contains;
+using test::same_values;
 
 namespace {
 
@@ -25,10 +26,6 @@ Tensor iota(const Shape& s) {
   Tensor t = zeros(s);
   for (std::size_t i = 0; i < t.size(); ++i) t.data()[i] = Scalar(i);
   return t;
-}
-
-bool same_values(const Tensor& a, const Tensor& b) {
-  return shape_of(a) == shape_of(b) && std::equal(a.begin(), a.end(), b.begin());
 }
 
 }  // namespace
@@ -93,23 +90,6 @@ TEST_CASE("ChannelShuffle refuses groups that do not divide the channels", "[shu
   CHECK_THROWS_WITH(shuffle.backward(zeros({1, 8, 2, 2})), Contains("backward got dy"));
   shuffle.forward(zeros({1, 8, 2, 2}));
   CHECK_THROWS_WITH(shuffle.backward(zeros({1, 8, 2, 3})), Contains("expected the last forward"));
-}
-
-TEST_CASE("concat_channels joins along C and split_channels cuts its gradient back",
-          "[shuffle][concat]") {
-  const Tensor a = test::random_tensor({2, 3, 4, 5}, 1), b = test::random_tensor({2, 5, 4, 5}, 2);
-  const Tensor y = concat_channels(a, b);
-  REQUIRE(shape_of(y) == Shape{2, 8, 4, 5});
-  CHECK(y(1, 2, 3, 4) == a(1, 2, 3, 4));
-  CHECK(y(1, 3, 0, 0) == b(1, 0, 0, 0));
-  CHECK(y(0, 7, 2, 1) == b(0, 4, 2, 1));
-  Tensor da, db;
-  split_channels(y, 3, da, db);  // the split undoes the concat exactly
-  CHECK(same_values(da, a));
-  CHECK(same_values(db, b));
-  CHECK_THROWS_WITH(concat_channels(a, zeros({2, 5, 4, 4})),
-                    Contains("differ outside the channel"));
-  CHECK_THROWS_WITH(split_channels(y, 9, da, db), Contains("cannot take 9 channels"));
 }
 
 TEST_CASE("ShuffleUnit has the paper's shapes and PyTorch-style parameter names", "[unit]") {

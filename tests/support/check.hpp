@@ -4,6 +4,7 @@
 //   random_tensor(shape, seed)        reproducible N(0, 1) inputs
 //   gradcheck(module, x)              central differences of L = sum(y * g) vs module.backward(g)
 //   numeric_gradient(loss, t, eps)    central differences of any loss() with respect to t
+//   same_values(a, b)                 same shape and bit-identical values
 // gradcheck is meant for the *_f64.cpp test programs, where Scalar is double.
 #include <algorithm>
 #include <cmath>
@@ -51,6 +52,12 @@ double scaled_error(const A& a, const B& b) {
     scale = std::max(scale, std::abs(double(*ib)));
   }
   return diff / std::max(1e-8, scale);
+}
+
+/// True when a and b have the same shape and bit-identical values: for operations that only
+/// move values (a concat, a shuffle), where nothing may differ at all.
+inline bool same_values(const Tensor& a, const Tensor& b) {
+  return shape_of(a) == shape_of(b) && std::equal(a.begin(), a.end(), b.begin());
 }
 
 /// A tensor of N(0, 1) values from its own seeded generator.

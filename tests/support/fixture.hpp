@@ -1,12 +1,15 @@
 #pragma once
 // A PyTorch fixture (tests/fixtures/NAME.safetensors, written by tests/tools/make_*.py): its
 // tensors by key, and the integers its metadata stores as text.
+#include <algorithm>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "convbook/io/safetensors.hpp"
+#include "convbook/module.hpp"
 
 namespace convbook::test {
 
@@ -33,5 +36,38 @@ struct Fixture {
     return v;
   }
 };
+
+/// Worst |ours - torch| / (atol + rtol |torch|) over all elements: <= 1 means torch.allclose.
+/// The defaults (rtol 1e-3, atol 1e-4) suit a block of several layers with BatchNorm in
+/// training mode, whose 1/sigma amplifies float32 rounding; a wrong route misses by O(1).
+inline double allclose_ratio(const Tensor& ours, const Tensor& torch, double rtol = 1e-3,
+                             double atol = 1e-4) {
+  REQUIRE(shape_of(ours) == shape_of(torch));
+  double worst = 0;
+  for (std::size_t i = 0; i < ours.size(); ++i) {
+    const double a = ours.data()[i], b = torch.data()[i];
+    worst = std::max(worst, std::abs(a - b) / (atol + rtol * std::abs(b)));
+  }
+  return worst;
+}
+
+/// Checks a block against a fixture of the same block in PyTorch: loads every trainable
+/// parameter by its state_dict name (the names are the contract), then compares the forward
+/// output ("output" from "input"), dx ("dx" from "dy"), every parameter's gradient
+/// ("grad.<name>") and every buffer after the forward (BatchNorm's running statistics).
+inline void check_module_fixture(Module& m, const Fixture& f) {
+  m.visit_parameters([&](const std::string& name, Parameter& p) {
+    if (!p.is_buffer) p.value = f[name];
+  });
+  CHECK(allclose_ratio(m.forward(f["input"]), f["output"]) <= 1.0);
+  m.zero_grad();
+  CHECK(allclose_ratio(m.backward(f["dy"]), f["dx"]) <= 1.0);
+  m.visit_parameters([&](const std::string& name, Parameter& p) {
+    INFO(name);
+    if (name.find("num_batches_tracked") != std::string::npos) return;
+    CHECK(allclose_ratio(p.is_buffer ? p.value : p.grad, f[p.is_buffer ? name : "grad." + name]) <=
+          1.0);
+  });
+}
 
 }  // namespace convbook::test
