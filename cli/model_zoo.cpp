@@ -3,6 +3,7 @@
 #include "chapters/00_framework/small_cnn.hpp"
 #include "chapters/02_pointwise/channel_mixing.hpp"
 #include "chapters/02_pointwise/nin.hpp"
+#include "chapters/03_inception/googlenet_cifar.hpp"
 #include "chapters/04_grouped/grouped_models.hpp"
 #include "chapters/05_shuffle/shufflenet.hpp"
 #include "chapters/07_dilated/dilated_net.hpp"
@@ -29,6 +30,16 @@ const std::vector<ModelEntry>& model_zoo() {
       {"bottleneck_256", "02_pointwise",
        "cost table only (info --input 256x8x8): conv1x1 256->64, conv3x3 64->64, conv1x1 64->256",
        [](std::size_t) { return bottleneck_stack(256, 64); }},
+      {"googlenet_cifar", "03_inception",
+       "conv3x3 3->48, max-pool, Inception 3a-3b (64, 120 wide) at 16x16, max-pool, 4a-4b (128) "
+       "at 8x8, global avg-pool, linear",
+       [](std::size_t k) { return googlenet_cifar(k); }},
+      {"inception3a", "03_inception",
+       "cost table only (info --input 192x28x28): GoogLeNet's inception (3a), fig. 2b",
+       [](std::size_t) { return inception3a_block(true); }},
+      {"inception3a_naive", "03_inception",
+       "cost table only (info --input 192x28x28): (3a)'s widths without reductions, fig. 2a",
+       [](std::size_t) { return inception3a_block(false); }},
       {"grouped_cnn", "04_grouped",
        "3 stages (32-64-128): dense conv3x3 then a grouped conv3x3 (g=8), BN-ReLU, max-pool, "
        "global avg-pool, linear",

@@ -72,6 +72,10 @@ const std::vector<ConvBenchShape>& conv_bench_shapes() {
       {"dw3x3_128_8x8", make_geometry(128, 128, 8, 3, 1, 1, 1, 128)},
       {"3x3d2_32-32_16x16", make_geometry(32, 32, 16, 3, 1, 2, 2, 1)},
       {"5x5_32-32_16x16", make_geometry(32, 32, 16, 5, 1, 2, 1, 1)},
+      // chapter 03: googlenet_cifar's inception3b (1x1 of branch 1, the 3x3 and the 5x5)
+      {"1x1_64-32_16x16", make_geometry(64, 32, 16, 1, 1, 0, 1, 1)},
+      {"3x3_32-48_16x16", make_geometry(32, 48, 16, 3, 1, 1, 1, 1)},
+      {"5x5_8-24_16x16", make_geometry(8, 24, 16, 5, 1, 2, 1, 1)},
   };
   return shapes;
 }
