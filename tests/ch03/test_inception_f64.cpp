@@ -7,8 +7,7 @@
 // gradients are tiny (BN's input gradients sum to zero per channel) and the element-wise
 // relative error of the smallest ones is finite-difference noise. As in chapter 05 we measure
 // each gradient tensor at its own scale, max |analytic - numeric| / max |numeric| (check.hpp's
-// scaled_error), and require < 1e-7; a branch left out of the sum of dx, or dy cut at the wrong
-// channel, scores 1e-2 to 1.
+// scaled_error), and require < 1e-7; the correct backward scores 7e-12 to 8e-10 here.
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
