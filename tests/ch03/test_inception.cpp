@@ -26,7 +26,7 @@ InceptionOptions inception_3a() {  // the paper's Table 1, inception (3a)
 
 }  // namespace
 
-TEST_CASE("concat_channels joins m parts along C; split_channels cuts dy back; naive == fast",
+TEST_CASE("concat_channels joins m parts along C, split_channels cuts dy back, naive == fast",
           "[concat]") {
   const Tensor a = test::random_tensor({2, 3, 5, 7}, 1), b = test::random_tensor({2, 1, 5, 7}, 2),
                c = test::random_tensor({2, 4, 5, 7}, 3);
