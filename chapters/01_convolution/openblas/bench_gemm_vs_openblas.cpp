@@ -51,7 +51,7 @@ void convbook_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha
 
 // max |a - b| / max |a| over the first product's C: float sums of K terms differ by rounding
 // (~sqrt(K) * 6e-8 relative), a wrong transpose or edge by O(1).
-double relative_difference(const std::vector<float>& a, const std::vector<float>& b,
+double relative_difference(const GemmOperands::Floats& a, const GemmOperands::Floats& b,
                            std::size_t n) {
   double diff = 0, scale = 0;
   for (std::size_t i = 0; i < n; ++i) {
