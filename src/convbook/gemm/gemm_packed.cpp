@@ -207,6 +207,10 @@ inline int pack_a_sliver_16x16(const float* A, int lda, int i0, int rows, int p0
 // The transposed packing of a whole float sliver (NR = 32 columns, rows j0.. of B stored N x K),
 // 16 depths at a time: two 16 x 16 blocks read along the rows of B, transposed in registers,
 // stored as 16 rows of the sliver. Returns how many depths it packed (kc rounded down to 16).
+// Each step reads the next cache line of 32 rows ldb apart: more streams than the hardware
+// prefetcher follows, so every row's line 4 steps ahead is prefetched by hand (a weight
+// gradient's col^T, 288 x 32768: 14.2 -> 11.7 ms at 1 thread; 2 and 8 lines ahead measured
+// the same within noise, 16 slower).
 inline int pack_b_sliver_transposed_16x16(const float* B, int ldb, int p0, int kc, int j0,
                                           float* Bp) {
   const int depth = kc / 16 * 16;
@@ -214,7 +218,9 @@ inline int pack_b_sliver_transposed_16x16(const float* B, int ldb, int p0, int k
     for (int half = 0; half < 2; ++half) {
       __m512 r[16];
       for (int i = 0; i < 16; ++i) {
-        r[i] = _mm512_loadu_ps(B + std::size_t(j0 + 16 * half + i) * ldb + p0 + pb);
+        const float* row = B + std::size_t(j0 + 16 * half + i) * ldb + p0 + pb;
+        __builtin_prefetch(row + 64);  // this row's line 4 steps ahead (see above)
+        r[i] = _mm512_loadu_ps(row);
       }
       transpose_16x16(r);
       for (int p = 0; p < 16; ++p) _mm512_storeu_ps(Bp + (pb + p) * 32 + 16 * half, r[p]);
