@@ -30,7 +30,7 @@
 namespace convbook {
 
 bool grouped_supports(const ConvGeometry& g) {
-  return g.G > 0 && g.C % g.G == 0 && g.K % g.G == 0 && g.C / g.G <= 16 && g.K / g.G <= 16 &&
+  return g.G > 0 && g.C % g.G == 0 && g.K % g.G == 0 && g.C / g.G <= 32 && g.K / g.G <= 32 &&
          g.stride_h == 1 && g.stride_w == 1;
 }
 
@@ -204,7 +204,7 @@ void conv_block(const PlaneConv& job, const T* in, const T* w, const T* bias, T*
 //! [grouped-block]
 
 /// All `out_channels` of one group: blocks of 8 output channels x 2 rows, then one block each
-/// of 4 x 4, 2 x 8 and 1 x 8 for the rest (so 1 to 16 channels need at most 4 kinds of block).
+/// of 4 x 4, 2 x 8 and 1 x 8 for the rest (so any channel count needs at most 4 kinds of block).
 /// w holds the out_channels filters one after the other (in_channels*R*S each).
 template <int KR, typename T>
 void conv_planes_of_height(const PlaneConv& job, const T* in, const T* w, const T* bias, T* out,
@@ -339,7 +339,7 @@ void require_grouped(const ConvGeometry& g, const char* who) {
     throw Error(std::string(who) + ": in_channels=" + std::to_string(g.C) +
                 ", out_channels=" + std::to_string(g.K) + ", groups=" + std::to_string(g.G) +
                 ", stride (" + std::to_string(g.stride_h) + ", " + std::to_string(g.stride_w) +
-                "); expected stride 1 and at most 16 input and 16 output channels per group");
+                "); expected stride 1 and at most 32 input and 32 output channels per group");
   }
 }
 
