@@ -86,3 +86,12 @@ TEST_CASE("grouped equals naive on a layer large enough to run in parallel", "[c
   std::vector<T> ws;
   check_matches_naive(geometry(6, {8, 4, 4}, {20, 37}, {3, 3}, {1, 1}, {1, 1}), true, ws);
 }
+
+TEST_CASE("grouped leaves a wide layer's weight gradient to im2col, same result",
+          "[conv][grouped]") {
+  // 32 x 32 channels, 5x5: 32 * 800 vector sums of dw would not fit in L2, so dw comes from
+  // im2col's GEMM while dx and db stay on the grouped kernels.
+  std::vector<T> ws;
+  check_matches_naive(geometry(2, {1, 32, 32}, {9, 17}, {5, 5}, {2, 2}, {1, 1}), true, ws);
+  check_matches_naive(geometry(1, {1, 32, 31}, {6, 16}, {5, 5}, {0, 2}, {1, 1}), false, ws);
+}

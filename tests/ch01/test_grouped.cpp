@@ -50,17 +50,23 @@ TEST_CASE("grouped refuses the layers it cannot compute", "[conv][grouped]") {
 }
 
 TEST_CASE("grouped's workspace stays within its stated size and stops growing", "[conv][grouped]") {
-  const ConvGeometry g = geometry(4, {8, 4, 4}, {13, 21}, {3, 3}, {1, 1}, {1, 1});
-  const std::vector<T> x = random_vector(std::size_t(g.N) * g.C * g.H * g.W, 1);
-  const std::vector<T> w = random_vector(std::size_t(g.K) * 4 * 9, 2);
-  std::vector<T> y(std::size_t(g.N) * g.K * g.P() * g.Q()), dx(x.size()), dw(w.size()), db(g.K);
-  std::vector<T> ws;
-  conv2d_forward_grouped(g, x.data(), w.data(), w.data(), y.data(), ws);
-  conv2d_backward_grouped(g, x.data(), w.data(), y.data(), dx.data(), dw.data(), db.data(), ws);
-  const std::size_t warm = ws.size();
-  CHECK(warm > 0);
-  CHECK(warm <= conv2d_grouped_workspace_size(g));
-  conv2d_forward_grouped(g, x.data(), w.data(), w.data(), y.data(), ws);
-  conv2d_backward_grouped(g, x.data(), w.data(), y.data(), dx.data(), dw.data(), db.data(), ws);
-  CHECK(ws.size() == warm);
+  // ResNeXt-like groups, and a dense 5x5 layer of 32 channels whose weight gradient goes to
+  // im2col's GEMM (its per-tap sums would not fit in L2), which brings its own workspace.
+  for (const ConvGeometry& g : {geometry(4, {8, 4, 4}, {13, 21}, {3, 3}, {1, 1}, {1, 1}),
+                                geometry(2, {1, 32, 32}, {9, 17}, {5, 5}, {2, 2}, {1, 1})}) {
+    const int Cg = g.C / g.G;
+    const std::vector<T> x = random_vector(std::size_t(g.N) * g.C * g.H * g.W, 1);
+    const std::vector<T> w = random_vector(std::size_t(g.K) * Cg * g.R * g.S, 2);
+    std::vector<T> y(std::size_t(g.N) * g.K * g.P() * g.Q()), dx(x.size()), dw(w.size()),
+        db(g.K);
+    std::vector<T> ws;
+    conv2d_forward_grouped(g, x.data(), w.data(), w.data(), y.data(), ws);
+    conv2d_backward_grouped(g, x.data(), w.data(), y.data(), dx.data(), dw.data(), db.data(), ws);
+    const std::size_t warm = ws.size();
+    CHECK(warm > 0);
+    CHECK(warm <= conv2d_grouped_workspace_size(g));
+    conv2d_forward_grouped(g, x.data(), w.data(), w.data(), y.data(), ws);
+    conv2d_backward_grouped(g, x.data(), w.data(), y.data(), dx.data(), dw.data(), db.data(), ws);
+    CHECK(ws.size() == warm);
+  }
 }
