@@ -22,7 +22,7 @@ TEST_CASE("Inception (fig. 2b) matches PyTorch: output, dx, parameter gradients,
                       .ch5x5(f.meta("ch5x5"))
                       .pool_proj(f.meta("pool_proj")));
   INFO(block.repr());
-  test::check_module_fixture(block, f);
+  test::check_against_pytorch(block, f);
 }
 
 TEST_CASE("InceptionNaive (fig. 2a) matches PyTorch: output, dx, parameter gradients",
@@ -33,5 +33,5 @@ TEST_CASE("InceptionNaive (fig. 2a) matches PyTorch: output, dx, parameter gradi
                            .ch3x3(f.meta("ch3x3"))
                            .ch5x5(f.meta("ch5x5")));
   INFO(block.repr());
-  test::check_module_fixture(block, f);
+  test::check_against_pytorch(block, f);
 }

@@ -9,9 +9,8 @@ Run with Debian's PyTorch (python3-torch), from the repository root:
 The blocks are written here in plain PyTorch with torchvision's attribute names (branch1.conv,
 branch2.0.bn, branch4.1.conv, ...; BatchNorm eps 0.001 as torchvision's BasicConv2d), so the
 state_dict keys are the C++ parameter names. Unlike torchvision's GoogLeNet, branch3 has the
-paper's 5x5. A fixture holds: input, dy, output, dx, every state_dict entry after the forward
-(running statistics included) and grad.<name> for every parameter, computed in float64 and
-stored as float32.
+paper's 5x5. Each file is a module fixture (tests/tools/module_fixture.py: state_dict, input,
+output, dy, dx, grad.<name>, after.<name>), computed in float64 and stored as float32.
 """
 import os
 import sys
@@ -21,6 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import module_fixture  # noqa: E402
 import safetensors_io  # noqa: E402
 
 FIXTURES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
@@ -68,25 +68,8 @@ class InceptionNaive(nn.Module):
 
 
 def write_block(name, block, shape, metadata):
-    block = block.double().train()
-    with torch.no_grad():  # gamma != 1 and beta != 0, so BN's affine part is really tested
-        for m in block.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0, 0.5)
-    params = {n: p.detach().clone() for n, p in block.named_parameters()}
-    x = torch.randn(shape, dtype=torch.float64, requires_grad=True)
-    y = block(x)
-    dy = torch.randn_like(y)
-    (y * dy).sum().backward()
-    tensors = {"input": x.detach(), "output": y.detach(), "dy": dy, "dx": x.grad}
-    for n, t in block.state_dict().items():
-        if not n.endswith("num_batches_tracked"):
-            tensors[n] = t
-    for n, p in block.named_parameters():
-        tensors[n] = params[n]  # the weights the forward used
-        tensors["grad." + n] = p.grad
-    tensors = {n: t.detach().float() for n, t in tensors.items()}
+    module_fixture.randomize_affine(block)
+    tensors, y = module_fixture.forward_backward(block, shape)
     metadata = {k: str(v) for k, v in metadata.items()}
     metadata["torch"] = torch.__version__
     path = os.path.join(FIXTURES, f"ch03_{name}.safetensors")
