@@ -14,9 +14,8 @@ Which PyTorch code, and why:
   BatchNorm2d(momentum=0.01) and no ReLU, the channel pool stacks (max, mean) in that order.
 - rSoftMax is copied from the official ResNeSt code (github.com/zhanghang1989/ResNeSt,
   resnest/torch/models/splat.py).
-A fixture holds input, dy, output, dx, every state_dict entry after the forward (running
-statistics included) and grad.<name> for every parameter, computed in float64 and stored as
-float32.
+Each file is a module fixture (tests/tools/module_fixture.py: state_dict, input, output, dy, dx,
+grad.<name>, after.<buffer>), computed in float64 and stored as float32.
 """
 import os
 import sys
@@ -27,6 +26,7 @@ import torch.nn.functional as F
 from torchvision.ops import SqueezeExcitation
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import module_fixture  # noqa: E402
 import safetensors_io  # noqa: E402
 
 FIXTURES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
@@ -140,26 +140,9 @@ class rSoftMax(nn.Module):
 
 
 def write_block(name, block, shape, metadata):
-    """Runs block on a random x of `shape` in float64, training mode; saves what the test reads."""
-    block = block.double().train()
-    with torch.no_grad():  # gamma != 1 and beta != 0, so BN's affine part is really tested
-        for m in block.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0, 0.5)
-    params = {n: p.detach().clone() for n, p in block.named_parameters()}
-    x = torch.randn(shape, dtype=torch.float64, requires_grad=True)
-    y = block(x)
-    dy = torch.randn_like(y)
-    (y * dy).sum().backward()
-    tensors = {"input": x.detach(), "output": y.detach(), "dy": dy, "dx": x.grad}
-    for n, t in block.state_dict().items():
-        if not n.endswith("num_batches_tracked"):
-            tensors[n] = t
-    for n, p in block.named_parameters():
-        tensors[n] = params[n]  # the weights the forward used
-        tensors["grad." + n] = p.grad
-    tensors = {n: t.detach().float() for n, t in tensors.items()}
+    """A module fixture (module_fixture.py) of `block` on a random x of `shape`."""
+    module_fixture.randomize_affine(block)
+    tensors, _ = module_fixture.forward_backward(block, shape)
     metadata = {k: str(v) for k, v in metadata.items()}
     metadata["torch"] = torch.__version__
     path = os.path.join(FIXTURES, f"ch09_{name}.safetensors")
