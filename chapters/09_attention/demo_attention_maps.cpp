@@ -89,8 +89,8 @@ void se_figure(const std::string& checkpoint, const CifarSet& test, const fs::pa
   }
   std::string script = "set terminal pngcairo size 1500,420 font 'sans,10'\nset output '" +
                        (out / "ch09_se_excitation.png").string() + "'\nset multiplot layout 1," +
-                       std::to_string(se.size()) + "\nset palette rgb 33,13,10\nset cbrange [0:1]\n" +
-                       "set xlabel 'channel'\nset yrange [-0.5:9.5] reverse\nset ytics (";
+                       std::to_string(se.size()) + "\nset palette rgb 33,13,10\n" +
+                       "set xlabel 'channel'\nset yrange [-0.5:9.5]\nset ytics (";
   for (int k = 0; k < 10; ++k) script += std::string(k ? ", " : "") + "'" + kClasses[k] + "' " + std::to_string(k);
   script += ")\n";
   for (std::size_t b = 0; b < se.size(); ++b) {
