@@ -4,11 +4,13 @@
 
 #include <omp.h>
 
+#include <algorithm>
+#include <ctime>
 #include <cstdio>
+#include <limits>
 #include <string>
 #include <vector>
 
-#include "chapters/01_convolution/timing.hpp"
 #include "chapters/09_attention/cbam.hpp"
 #include "chapters/09_attention/squeeze_excitation.hpp"
 #include "convbook/conv/conv2d.hpp"
@@ -19,6 +21,21 @@ namespace convbook {
 
 namespace {
 
+// Best CPU time of `repeats` calls of f in milliseconds, after one warm-up call. CPU time of
+// the process, not wall time: on a shared machine this process is time-shared and sometimes
+// paused, which wall time would count; with one thread, CPU time is the work itself.
+template <typename F>
+double best_cpu_ms(int repeats, F&& f) {
+  f();
+  double best = std::numeric_limits<double>::infinity();
+  for (int i = 0; i < repeats; ++i) {
+    const std::clock_t t0 = std::clock();
+    f();
+    best = std::min(best, 1000.0 * double(std::clock() - t0) / CLOCKS_PER_SEC);
+  }
+  return best;
+}
+
 struct Timing {
   double forward = 0, forward_backward = 0;
 };
@@ -26,8 +43,8 @@ struct Timing {
 Timing time_module(Module& m, const Tensor& x, int repeats) {
   Tensor y;
   Timing t;
-  t.forward = best_ms(repeats, [&] { y = m.forward(x); });
-  t.forward_backward = best_ms(repeats, [&] { m.backward(m.forward(x)); });
+  t.forward = best_cpu_ms(repeats, [&] { y = m.forward(x); });
+  t.forward_backward = best_cpu_ms(repeats, [&] { m.backward(m.forward(x)); });
   return t;
 }
 
@@ -35,11 +52,13 @@ Timing time_module(Module& m, const Tensor& x, int repeats) {
 
 int run_attention_benchmark(std::size_t batch, int repeats, int threads, std::ostream& out) {
   if (batch == 0 || repeats <= 0 || threads <= 0) {
-    throw Error("bench attention: --batch=" + std::to_string(batch) + " --repeats=" +
-                std::to_string(repeats) + " --threads=" + std::to_string(threads) +
+    throw Error("bench attention: --batch=" + std::to_string(batch) +
+                " --repeats=" + std::to_string(repeats) + " --threads=" + std::to_string(threads) +
                 ", expected each >= 1");
   }
   omp_set_num_threads(threads);
+  out << "best CPU ms of " << repeats << " runs after a warm-up, " << threads
+      << " thread(s)" << (threads > 1 ? " (CPU time sums the threads)" : "") << "\n\n";
   char line[256];
   out << "| shape (N, C, H, W) | block | fwd ms | fwd+bwd ms | fwd+bwd vs conv3x3 |\n"
          "|---|---|---|---|---|\n";

@@ -64,7 +64,8 @@ void spatial_scale_grad(const T* x, const T* dy, T* dm, std::size_t N, std::size
     T* dmn = dm + n * L;
     for (std::size_t l = 0; l < L; ++l) dmn[l] = 0;
     for (std::size_t c = 0; c < C; ++c)
-      for (std::size_t l = 0; l < L; ++l) dmn[l] += dy[(n * C + c) * L + l] * x[(n * C + c) * L + l];
+      for (std::size_t l = 0; l < L; ++l)
+        dmn[l] += dy[(n * C + c) * L + l] * x[(n * C + c) * L + l];
   }
 }
 
@@ -129,7 +130,8 @@ void channel_max_mean_pool_backward_add(const T* dout, const std::size_t* argmax
   for (std::size_t n = 0; n < N; ++n)
     for (std::size_t l = 0; l < L; ++l) {
       dx[(n * C + argmax[n * L + l]) * L + l] += dout[(n * 2 + 0) * L + l];
-      for (std::size_t c = 0; c < C; ++c) dx[(n * C + c) * L + l] += dout[(n * 2 + 1) * L + l] / T(C);
+      for (std::size_t c = 0; c < C; ++c)
+        dx[(n * C + c) * L + l] += dout[(n * 2 + 1) * L + l] / T(C);
     }
 }
 //! [pools-naive]
@@ -186,9 +188,8 @@ void channel_gate_backward_fused(const T* dy, const T* s, const T* davg, const T
 }
 
 template <typename T>
-void spatial_gate_backward_fused(const T* dy, const T* m, const T* dpool,
-                                 const std::size_t* argmax, T* dx, std::size_t N, std::size_t C,
-                                 std::size_t L) {
+void spatial_gate_backward_fused(const T* dy, const T* m, const T* dpool, const std::size_t* argmax,
+                                 T* dx, std::size_t N, std::size_t C, std::size_t L) {
   for (std::size_t n = 0; n < N; ++n) {
     const T* mn = m + n * L;
     const T* dmax = dpool + (n * 2 + 0) * L;
@@ -203,38 +204,37 @@ void spatial_gate_backward_fused(const T* dy, const T* m, const T* dpool,
 }
 //! [fused]
 
-#define CONVBOOK_ATTENTION_OPS(T)                                                              \
-  template void sigmoid_forward<T>(const T*, T*, std::size_t);                                 \
-  template void sigmoid_backward<T>(const T*, const T*, T*, std::size_t);                      \
-  template void channel_scale_forward<T>(const T*, const T*, T*, std::size_t, std::size_t,     \
-                                         std::size_t);                                         \
-  template void channel_scale_grad<T>(const T*, const T*, T*, std::size_t, std::size_t,        \
-                                      std::size_t);                                            \
-  template void spatial_scale_forward<T>(const T*, const T*, T*, std::size_t, std::size_t,     \
-                                         std::size_t);                                         \
-  template void spatial_scale_grad<T>(const T*, const T*, T*, std::size_t, std::size_t,        \
-                                      std::size_t);                                            \
-  template void global_avg_pool<T>(const T*, T*, std::size_t, std::size_t, std::size_t);       \
-  template void global_max_pool<T>(const T*, T*, std::size_t*, std::size_t, std::size_t,       \
-                                   std::size_t);                                               \
-  template void global_avg_pool_backward_add<T>(const T*, T*, std::size_t, std::size_t,        \
-                                                std::size_t);                                  \
-  template void global_max_pool_backward_add<T>(const T*, const std::size_t*, T*, std::size_t, \
-                                                std::size_t, std::size_t);                     \
-  template void channel_max_mean_pool<T>(const T*, T*, std::size_t*, std::size_t, std::size_t, \
-                                         std::size_t);                                         \
-  template void channel_max_mean_pool_backward_add<T>(const T*, const std::size_t*, T*,        \
-                                                      std::size_t, std::size_t, std::size_t);  \
-  template void global_avg_max_pool_fused<T>(const T*, T*, T*, std::size_t*, std::size_t,      \
-                                             std::size_t, std::size_t);                        \
-  template void channel_max_mean_pool_fused<T>(const T*, T*, std::size_t*, std::size_t,       \
-                                               std::size_t, std::size_t);                      \
-  template void channel_gate_backward_fused<T>(const T*, const T*, const T*, const T*,         \
-                                               const std::size_t*, T*, std::size_t,            \
-                                               std::size_t, std::size_t);                      \
-  template void spatial_gate_backward_fused<T>(const T*, const T*, const T*,                   \
-                                               const std::size_t*, T*, std::size_t,            \
-                                               std::size_t, std::size_t);
+#define CONVBOOK_ATTENTION_OPS(T)                                                                \
+  template void sigmoid_forward<T>(const T*, T*, std::size_t);                                   \
+  template void sigmoid_backward<T>(const T*, const T*, T*, std::size_t);                        \
+  template void channel_scale_forward<T>(const T*, const T*, T*, std::size_t, std::size_t,       \
+                                         std::size_t);                                           \
+  template void channel_scale_grad<T>(const T*, const T*, T*, std::size_t, std::size_t,          \
+                                      std::size_t);                                              \
+  template void spatial_scale_forward<T>(const T*, const T*, T*, std::size_t, std::size_t,       \
+                                         std::size_t);                                           \
+  template void spatial_scale_grad<T>(const T*, const T*, T*, std::size_t, std::size_t,          \
+                                      std::size_t);                                              \
+  template void global_avg_pool<T>(const T*, T*, std::size_t, std::size_t, std::size_t);         \
+  template void global_max_pool<T>(const T*, T*, std::size_t*, std::size_t, std::size_t,         \
+                                   std::size_t);                                                 \
+  template void global_avg_pool_backward_add<T>(const T*, T*, std::size_t, std::size_t,          \
+                                                std::size_t);                                    \
+  template void global_max_pool_backward_add<T>(const T*, const std::size_t*, T*, std::size_t,   \
+                                                std::size_t, std::size_t);                       \
+  template void channel_max_mean_pool<T>(const T*, T*, std::size_t*, std::size_t, std::size_t,   \
+                                         std::size_t);                                           \
+  template void channel_max_mean_pool_backward_add<T>(const T*, const std::size_t*, T*,          \
+                                                      std::size_t, std::size_t, std::size_t);    \
+  template void global_avg_max_pool_fused<T>(const T*, T*, T*, std::size_t*, std::size_t,        \
+                                             std::size_t, std::size_t);                          \
+  template void channel_max_mean_pool_fused<T>(const T*, T*, std::size_t*, std::size_t,          \
+                                               std::size_t, std::size_t);                        \
+  template void channel_gate_backward_fused<T>(const T*, const T*, const T*, const T*,           \
+                                               const std::size_t*, T*, std::size_t, std::size_t, \
+                                               std::size_t);                                     \
+  template void spatial_gate_backward_fused<T>(const T*, const T*, const T*, const std::size_t*, \
+                                               T*, std::size_t, std::size_t, std::size_t);
 CONVBOOK_ATTENTION_OPS(float)
 CONVBOOK_ATTENTION_OPS(double)
 #undef CONVBOOK_ATTENTION_OPS

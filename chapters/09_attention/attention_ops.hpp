@@ -101,8 +101,7 @@ void channel_gate_backward_fused(const T* dy, const T* s, const T* davg, const T
 /// dx = dy * m + dpool[n][1][l] / C (+ dpool[n][0][l] at channel argmax[n][l]).
 /// Shapes: dy, dx (N, C, L) with dx overwritten; m, argmax (N, L); dpool (N, 2, L).
 template <typename T>
-void spatial_gate_backward_fused(const T* dy, const T* m, const T* dpool,
-                                 const std::size_t* argmax, T* dx, std::size_t N, std::size_t C,
-                                 std::size_t L);
+void spatial_gate_backward_fused(const T* dy, const T* m, const T* dpool, const std::size_t* argmax,
+                                 T* dx, std::size_t N, std::size_t C, std::size_t L);
 
 }  // namespace convbook

@@ -13,24 +13,8 @@
 
 namespace convbook {
 
-namespace {
-void check_channels(const Module& m, const Tensor& x, std::size_t C) {
-  const Shape s = shape_of(x);
-  if (s[1] != C) {
-    throw Error(m.repr() + ": input " + to_string(s) + " has " + std::to_string(s[1]) +
-                " channels, expected " + std::to_string(C));
-  }
-}
-
-void check_dy(const Module& m, const Tensor& dy, const Tensor& x) {
-  if (dy.shape() != x.shape() || x.size() == 0) {
-    throw Error(m.repr() + ": backward got dy of shape " + to_string(shape_of(dy)) +
-                ", expected the last forward input's shape " + to_string(shape_of(x)));
-  }
-}
-}  // namespace
-
-ChannelGate::ChannelGate(std::size_t channels, std::size_t reduction) : C_(channels), r_(reduction) {
+ChannelGate::ChannelGate(std::size_t channels, std::size_t reduction)
+    : C_(channels), r_(reduction) {
   const std::size_t hidden = reduced_channels(repr(), channels, reduction);
   mlp.emplace<Flatten>();
   mlp.emplace<Linear>(channels, hidden);
@@ -42,7 +26,7 @@ ChannelGate::ChannelGate(std::size_t channels, std::size_t reduction) : C_(chann
 
 //! [channel-gate-forward]
 Tensor ChannelGate::forward(const Tensor& x) {
-  check_channels(*this, x, C_);
+  check_block_input(*this, x, C_);
   const Shape sh = shape_of(x);
   const std::size_t N = sh[0], C = sh[1], L = sh[2] * sh[3];
   // Both descriptors in one (2N, C, 1, 1) batch: rows 0..N-1 the averages, N..2N-1 the
@@ -68,7 +52,7 @@ Tensor ChannelGate::forward(const Tensor& x) {
 
 //! [channel-gate-backward]
 Tensor ChannelGate::backward(const Tensor& dy) {
-  check_dy(*this, dy, x_);
+  check_block_grad(*this, dy, x_);
   const Shape sh = shape_of(x_);
   const std::size_t N = sh[0], C = sh[1], L = sh[2] * sh[3];
   Tensor ds = zeros({N, C, 1, 1});
@@ -83,8 +67,8 @@ Tensor ChannelGate::backward(const Tensor& dy) {
   const Scalar* dmax = dboth.data() + N * C;
   Tensor dx(x_.shape());
   if (naive_) {
-    channel_scale_forward(dy.data(), s_.data(), dx.data(), N, C, L);  // dy * s
-    global_avg_pool_backward_add(davg, dx.data(), N, C, L);           // + davg / L
+    channel_scale_forward(dy.data(), s_.data(), dx.data(), N, C, L);         // dy * s
+    global_avg_pool_backward_add(davg, dx.data(), N, C, L);                  // + davg / L
     global_max_pool_backward_add(dmax, argmax_.data(), dx.data(), N, C, L);  // + dmax at winner
   } else {
     channel_gate_backward_fused(dy.data(), s_.data(), davg, dmax, argmax_.data(), dx.data(), N, C,
@@ -98,7 +82,9 @@ std::string ChannelGate::repr() const {
   return "ChannelGate(" + std::to_string(C_) + ", reduction=" + std::to_string(r_) + ")";
 }
 
-double ChannelGate::flops() const { return Module::flops() + 3.0 * double(x_.size()); }
+double ChannelGate::flops() const {
+  return Module::flops() + 3.0 * double(x_.size());
+}
 
 namespace {
 std::size_t checked_kernel(std::size_t k) {
@@ -145,7 +131,7 @@ Tensor SpatialGate::forward(const Tensor& x) {
 
 //! [spatial-gate-backward]
 Tensor SpatialGate::backward(const Tensor& dy) {
-  check_dy(*this, dy, x_);
+  check_block_grad(*this, dy, x_);
   const Shape sh = shape_of(x_);
   const std::size_t N = sh[0], C = sh[1], L = sh[2] * sh[3];
   Tensor dm = zeros({N, 1, sh[2], sh[3]});
@@ -167,7 +153,9 @@ std::string SpatialGate::repr() const {
   return "SpatialGate(kernel_size=" + std::to_string(k_) + ")";
 }
 
-double SpatialGate::flops() const { return Module::flops() + 3.0 * double(x_.size()); }
+double SpatialGate::flops() const {
+  return Module::flops() + 3.0 * double(x_.size());
+}
 
 CBAM::CBAM(std::size_t channels, std::size_t reduction, std::size_t kernel_size)
     : channel_gate(channels, reduction), spatial_gate(kernel_size) {
@@ -176,9 +164,13 @@ CBAM::CBAM(std::size_t channels, std::size_t reduction, std::size_t kernel_size)
 }
 
 //! [cbam]
-Tensor CBAM::forward(const Tensor& x) { return spatial_gate.forward(channel_gate.forward(x)); }
+Tensor CBAM::forward(const Tensor& x) {
+  return spatial_gate.forward(channel_gate.forward(x));
+}
 
-Tensor CBAM::backward(const Tensor& dy) { return channel_gate.backward(spatial_gate.backward(dy)); }
+Tensor CBAM::backward(const Tensor& dy) {
+  return channel_gate.backward(spatial_gate.backward(dy));
+}
 //! [cbam]
 
 std::string CBAM::repr() const {

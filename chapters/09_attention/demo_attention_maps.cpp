@@ -10,12 +10,13 @@
 // OUT_DIR/ch09_cbam_spatial.png: eight test images with the spatial weights m of the first
 // and second CBAM blocks. Prints, per SE block, how class-specific its excitation is: the
 // mean over channels of the standard deviation across the 10 class means.
+#include <gnuplot-iostream.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <gnuplot-iostream.h>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const char* const kClasses[10] = {"airplane", "automobile", "bird", "cat", "deer",
+const char* const kClasses[10] = {"airplane", "automobile", "bird",  "cat",  "deer",
                                   "dog",      "frog",       "horse", "ship", "truck"};
 
 // Images first..first+count of `set`, normalized as in training, as one (count, 3, 32, 32) batch.
@@ -65,7 +66,8 @@ void run_gnuplot(const std::string& script, const std::string& png) {
     Gnuplot gp("gnuplot");
     gp << script;
   }
-  if (!fs::exists(png)) throw Error("gnuplot did not write " + png + " (is gnuplot-nox installed?)");
+  if (!fs::exists(png))
+    throw Error("gnuplot did not write " + png + " (is gnuplot-nox installed?)");
   std::printf("wrote %s\n", png.c_str());
 }
 
@@ -91,7 +93,8 @@ void se_figure(const std::string& checkpoint, const CifarSet& test, const fs::pa
                        (out / "ch09_se_excitation.png").string() + "'\nset multiplot layout 1," +
                        std::to_string(se.size()) + "\nset palette rgb 33,13,10\n" +
                        "set xlabel 'channel'\nset yrange [-0.5:9.5]\nset ytics (";
-  for (int k = 0; k < 10; ++k) script += std::string(k ? ", " : "") + "'" + kClasses[k] + "' " + std::to_string(k);
+  for (int k = 0; k < 10; ++k)
+    script += std::string(k ? ", " : "") + "'" + kClasses[k] + "' " + std::to_string(k);
   script += ")\n";
   for (std::size_t b = 0; b < se.size(); ++b) {
     const std::size_t C = sum[b].size() / 10;
@@ -111,13 +114,14 @@ void se_figure(const std::string& checkpoint, const CifarSet& test, const fs::pa
       for (std::size_t c = 0; c < C; ++c) f << sum[b][k * C + c] / double(per_class[k]) << ' ';
       f << '\n';
     }
-    std::printf("SE block %zu (%zu channels): mean over channels of the std across classes of "
-                "the class-mean excitation = %.4f\n",
-                b + 1, C, spread);
-    script += "set title 'SE block " + std::to_string(b + 1) + " (" + std::to_string(C) +
-              " channels): mean excitation per class'\nset xrange [-0.5:" +
-              std::to_string(C - 0.5) + "]\nplot '" + dat.string() +
-              "' matrix with image notitle\n";
+    std::printf(
+        "SE block %zu (%zu channels): mean over channels of the std across classes of "
+        "the class-mean excitation = %.4f\n",
+        b + 1, C, spread);
+    script +=
+        "set title 'SE block " + std::to_string(b + 1) + " (" + std::to_string(C) +
+        " channels): mean excitation per class'\nset xrange [-0.5:" + std::to_string(C - 0.5) +
+        "]\nplot '" + dat.string() + "' matrix with image notitle\n";
   }
   run_gnuplot(script + "unset multiplot\n", (out / "ch09_se_excitation.png").string());
 }
@@ -129,8 +133,8 @@ void cbam_figure(const std::string& checkpoint, const CifarSet& test, const fs::
   const std::size_t count = 8;
   net->forward(batch_of(test, 0, count));
   std::string script = "set terminal pngcairo size 1400,560 font 'sans,9'\nset output '" +
-                       (out / "ch09_cbam_spatial.png").string() +
-                       "'\nset multiplot layout 3," + std::to_string(count) +
+                       (out / "ch09_cbam_spatial.png").string() + "'\nset multiplot layout 3," +
+                       std::to_string(count) +
                        "\nunset xtics\nunset ytics\nunset colorbox\nset palette grey\n"
                        "set size ratio -1\nset lmargin 0.5\nset rmargin 0.5\n";
   const fs::path tmp = fs::temp_directory_path();
@@ -153,11 +157,14 @@ void cbam_figure(const std::string& checkpoint, const CifarSet& test, const fs::
       std::ofstream f(dat);
       Scalar lo = m(i, 0, 0, 0), hi = lo;
       for (std::size_t y = 0; y < H; ++y)
-        for (std::size_t x = 0; x < W; ++x) lo = std::min(lo, m(i, 0, y, x)), hi = std::max(hi, m(i, 0, y, x));
+        for (std::size_t x = 0; x < W; ++x)
+          lo = std::min(lo, m(i, 0, y, x)), hi = std::max(hi, m(i, 0, y, x));
       for (std::size_t y = 0; y < H; ++y)
-        for (std::size_t x = 0; x < W; ++x) f << x << ' ' << (H - 1 - y) << ' ' << m(i, 0, y, x) << '\n';
+        for (std::size_t x = 0; x < W; ++x)
+          f << x << ' ' << (H - 1 - y) << ' ' << m(i, 0, y, x) << '\n';
       char title[96];
-      std::snprintf(title, sizeof title, "block %zu: m in [%.2f, %.2f]", b + 1, double(lo), double(hi));
+      std::snprintf(title, sizeof title, "block %zu: m in [%.2f, %.2f]", b + 1, double(lo),
+                    double(hi));
       script += std::string("set title '") + title + "'\nplot '" + dat.string() +
                 "' using 1:2:3 with image notitle\n";
     }
@@ -170,7 +177,8 @@ void cbam_figure(const std::string& checkpoint, const CifarSet& test, const fs::
 int main(int argc, char** argv) {
   try {
     if (argc < 3) {
-      std::fprintf(stderr, "usage: %s SE_CHECKPOINT CBAM_CHECKPOINT [DATA_DIR] [OUT_DIR]\n", argv[0]);
+      std::fprintf(stderr, "usage: %s SE_CHECKPOINT CBAM_CHECKPOINT [DATA_DIR] [OUT_DIR]\n",
+                   argv[0]);
       return 2;
     }
     const std::string dir = find_cifar10_dir(argc > 3 ? argv[3] : "");

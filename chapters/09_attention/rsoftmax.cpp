@@ -28,14 +28,15 @@ void rsoftmax_forward(const T* x, T* y, std::size_t N, std::size_t G, std::size_
         T top = x[in(n, g, 0, j)];  // subtract the largest logit: exp never overflows
         for (std::size_t r = 1; r < R; ++r) top = std::max(top, x[in(n, g, r, j)]);
         T sum = 0;
-        for (std::size_t r = 0; r < R; ++r) sum += y[out(n, g, r, j)] = std::exp(x[in(n, g, r, j)] - top);
+        for (std::size_t r = 0; r < R; ++r)
+          sum += y[out(n, g, r, j)] = std::exp(x[in(n, g, r, j)] - top);
         for (std::size_t r = 0; r < R; ++r) y[out(n, g, r, j)] /= sum;
       }
 }
 
 template <typename T>
-void rsoftmax_backward(const T* y, const T* dy, T* dx, std::size_t N, std::size_t G,
-                       std::size_t R, std::size_t J) {
+void rsoftmax_backward(const T* y, const T* dy, T* dx, std::size_t N, std::size_t G, std::size_t R,
+                       std::size_t J) {
   if (R == 1) return sigmoid_backward(y, dy, dx, N * G * J);
   for (std::size_t n = 0; n < N; ++n)
     for (std::size_t g = 0; g < G; ++g)
@@ -58,8 +59,8 @@ template void rsoftmax_forward<float>(const float*, float*, std::size_t, std::si
                                       std::size_t);
 template void rsoftmax_forward<double>(const double*, double*, std::size_t, std::size_t,
                                        std::size_t, std::size_t);
-template void rsoftmax_backward<float>(const float*, const float*, float*, std::size_t,
-                                       std::size_t, std::size_t, std::size_t);
+template void rsoftmax_backward<float>(const float*, const float*, float*, std::size_t, std::size_t,
+                                       std::size_t, std::size_t);
 template void rsoftmax_backward<double>(const double*, const double*, double*, std::size_t,
                                         std::size_t, std::size_t, std::size_t);
 

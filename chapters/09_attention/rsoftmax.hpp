@@ -19,15 +19,14 @@ namespace convbook {
 /// @brief y[n][r][g][j] = exp(x[n][g][r][j]) / sum_r' exp(x[n][g][r'][j]) for R > 1,
 /// sigmoid(x) (same layout) for R = 1. Shapes: x, y N G R J values, distinct buffers.
 template <typename T>
-void rsoftmax_forward(const T* x, T* y, std::size_t N, std::size_t G, std::size_t R,
-                      std::size_t J);
+void rsoftmax_forward(const T* x, T* y, std::size_t N, std::size_t G, std::size_t R, std::size_t J);
 
 /// @brief The backward of rsoftmax_forward from its output y:
 /// dx[n][g][r][j] = y[r] (dy[r] - sum_r' y[r'] dy[r']) at (n, g, j) for R > 1 (the softmax
 /// Jacobian diag(y) - y y^T applied to dy), dy y (1 - y) for R = 1. dx overwritten.
 template <typename T>
-void rsoftmax_backward(const T* y, const T* dy, T* dx, std::size_t N, std::size_t G,
-                       std::size_t R, std::size_t J);
+void rsoftmax_backward(const T* y, const T* dy, T* dx, std::size_t N, std::size_t G, std::size_t R,
+                       std::size_t J);
 
 /// @brief rSoftMax(radix, cardinality) as a Module on (N, G R J, 1, 1) attention logits.
 class RSoftmax : public Module {

@@ -30,10 +30,25 @@ std::size_t reduced_channels(const std::string& block, std::size_t channels,
   if (reduction == 0) throw Error(where + "reduction=0, expected at least 1");
   if (reduction > channels) {
     throw Error(where + "reduction " + std::to_string(reduction) + " > channels " +
-                std::to_string(channels) + " leaves no hidden channel; expected reduction <= " +
-                "channels");
+                std::to_string(channels) +
+                " leaves no hidden channel; expected reduction <= " + "channels");
   }
   return channels / reduction;
+}
+
+void check_block_input(const Module& block, const Tensor& x, std::size_t C) {
+  const Shape s = shape_of(x);
+  if (s[1] != C) {
+    throw Error(block.repr() + ": input " + to_string(s) + " has " + std::to_string(s[1]) +
+                " channels, expected " + std::to_string(C));
+  }
+}
+
+void check_block_grad(const Module& block, const Tensor& dy, const Tensor& x) {
+  if (dy.shape() != x.shape() || x.size() == 0) {
+    throw Error(block.repr() + ": backward got dy of shape " + to_string(shape_of(dy)) +
+                ", expected the last forward input's shape " + to_string(shape_of(x)));
+  }
 }
 
 SqueezeExcitation::SqueezeExcitation(std::size_t channels, std::size_t reduction)
@@ -54,17 +69,14 @@ SqueezeExcitation::SqueezeExcitation(std::size_t channels, std::size_t reduction
 
 //! [se-forward]
 Tensor SqueezeExcitation::forward(const Tensor& x) {
+  check_block_input(*this, x, C_);
   const Shape s = shape_of(x);
-  if (s[1] != C_) {
-    throw Error(repr() + ": input " + to_string(s) + " has " + std::to_string(s[1]) +
-                " channels, expected " + std::to_string(C_));
-  }
   const std::size_t N = s[0], C = s[1], L = s[2] * s[3];
   Tensor z = zeros({N, C, 1, 1});
-  global_avg_pool(x.data(), z.data(), N, C, L);                      // squeeze
-  e_ = gate.forward(fc2.forward(relu.forward(fc1.forward(z))));      // excitation
+  global_avg_pool(x.data(), z.data(), N, C, L);                  // squeeze
+  e_ = gate.forward(fc2.forward(relu.forward(fc1.forward(z))));  // excitation
   Tensor y(x.shape());
-  channel_scale_forward(x.data(), e_.data(), y.data(), N, C, L);     // scale
+  channel_scale_forward(x.data(), e_.data(), y.data(), N, C, L);  // scale
   x_ = x;
   return y;
 }
@@ -72,10 +84,7 @@ Tensor SqueezeExcitation::forward(const Tensor& x) {
 
 //! [se-backward]
 Tensor SqueezeExcitation::backward(const Tensor& dy) {
-  if (dy.shape() != x_.shape() || x_.size() == 0) {
-    throw Error(repr() + ": backward got dy of shape " + to_string(shape_of(dy)) +
-                ", expected the last forward input's shape " + to_string(shape_of(x_)));
-  }
+  check_block_grad(*this, dy, x_);
   const Shape s = shape_of(x_);
   const std::size_t N = s[0], C = s[1], L = s[2] * s[3];
   // y = x * e: the product rule gives two gradients. First de = sum over H x W of dy * x ...
@@ -89,8 +98,9 @@ Tensor SqueezeExcitation::backward(const Tensor& dy) {
     channel_scale_forward(dy.data(), e_.data(), dx.data(), N, C, L);  // pass 1: dy * e
     global_avg_pool_backward_add(dz.data(), dx.data(), N, C, L);      // pass 2: + dz / L
   } else {
-    channel_gate_backward_fused(dy.data(), e_.data(), dz.data(), static_cast<const Scalar*>(nullptr),
-                                nullptr, dx.data(), N, C, L);         // both in one pass
+    channel_gate_backward_fused(dy.data(), e_.data(), dz.data(),
+                                static_cast<const Scalar*>(nullptr), nullptr, dx.data(), N, C,
+                                L);  // both in one pass
   }
   return dx;
 }

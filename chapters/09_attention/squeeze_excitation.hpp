@@ -36,8 +36,15 @@ class Sigmoid : public Module {
 /// shared MLP), checked.
 /// @param block the block's name for the message, e.g. "SqueezeExcitation(64, reduction=16)"
 /// @throws Error naming `block` when channels or reduction is 0 or reduction > channels.
-std::size_t reduced_channels(const std::string& block, std::size_t channels,
-                             std::size_t reduction);
+std::size_t reduced_channels(const std::string& block, std::size_t channels, std::size_t reduction);
+
+/// @brief Checks that an attention block's input x has C channels.
+/// @throws Error naming `block` (its repr), x's shape and C otherwise.
+void check_block_input(const Module& block, const Tensor& x, std::size_t C);
+
+/// @brief Checks that dy has the shape of the last forward input x (gates keep the shape).
+/// @throws Error naming `block`, dy's shape and x's, or that forward was not called.
+void check_block_grad(const Module& block, const Tensor& dy, const Tensor& x);
 
 /// @brief The SE block as torchvision.ops.SqueezeExcitation writes it: the two fully
 /// connected layers are 1x1 convolutions with bias, so the state_dict is `fc1.weight`
@@ -67,10 +74,10 @@ class SqueezeExcitation : public Module {
   /// @brief The channel weights e (N, C, 1, 1) of the last forward: what the block decided.
   const Tensor& excitation() const { return e_; }
 
-  Conv2d fc1;           ///< 1x1, C -> Cr, with bias
-  ReLU relu;            ///< between fc1 and fc2
-  Conv2d fc2;           ///< 1x1, Cr -> C, with bias
-  Sigmoid gate;         ///< e = sigmoid(fc2 output)
+  Conv2d fc1;    ///< 1x1, C -> Cr, with bias
+  ReLU relu;     ///< between fc1 and fc2
+  Conv2d fc2;    ///< 1x1, Cr -> C, with bias
+  Sigmoid gate;  ///< e = sigmoid(fc2 output)
 
  private:
   std::size_t C_, r_;

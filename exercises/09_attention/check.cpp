@@ -67,7 +67,8 @@ TEST_CASE("09.4 what SE and CBAM cost", "[exercise]") {
   for (const Case& c : {Case{16, 4, 7, 32, 32}, Case{64, 16, 7, 8, 8}, Case{12, 3, 3, 5, 7}}) {
     INFO("C=" << c.C << " r=" << c.r << " k=" << c.k << " " << c.H << "x" << c.W);
     SqueezeExcitation se(c.C, c.r);
-    const ex09::Cost se_lib = measure(se, c.C, c.H, c.W), se_yours = ex09::se_cost(c.C, c.r, c.H, c.W);
+    const ex09::Cost se_lib = measure(se, c.C, c.H, c.W),
+                     se_yours = ex09::se_cost(c.C, c.r, c.H, c.W);
     CHECK(se_yours.params == se_lib.params);
     CHECK(se_yours.flops == Approx(se_lib.flops));
     CBAM cbam(c.C, c.r, c.k);

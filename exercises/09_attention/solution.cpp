@@ -12,8 +12,8 @@ ProductGrads channel_product_backward(const std::vector<float>& x, const std::ve
   ProductGrads g{std::vector<float>(N * C * L), std::vector<float>(N * C, 0.0f)};
   for (std::size_t p = 0; p < N * C; ++p)  // p = one (n, c) plane
     for (std::size_t l = 0; l < L; ++l) {
-      g.dx[p * L + l] = dy[p * L + l] * s[p];       // d(x s)/dx = s
-      g.ds[p] += dy[p * L + l] * x[p * L + l];      // d(x s)/ds = x, summed over the plane
+      g.dx[p * L + l] = dy[p * L + l] * s[p];   // d(x s)/dx = s
+      g.ds[p] += dy[p * L + l] * x[p * L + l];  // d(x s)/ds = x, summed over the plane
     }
   return g;
 }
@@ -41,7 +41,7 @@ std::vector<float> rsoftmax(const std::vector<float>& x, std::size_t N, std::siz
         }
         float top = in(0), sum = 0;
         for (std::size_t r = 1; r < R; ++r) top = std::max(top, in(r));
-        for (std::size_t r = 0; r < R; ++r) sum += out(r) = std::exp(in(r) - top);
+        for (std::size_t r = 0; r < R; ++r) sum += out(r) = std::exp(in(r)-top);
         for (std::size_t r = 0; r < R; ++r) out(r) /= sum;
       }
   return y;
@@ -75,8 +75,8 @@ std::vector<float> channel_pool_backward(const std::vector<float>& x,
       for (std::size_t c = 1; c < C; ++c)
         if (x[(n * C + c) * L + l] > x[(n * C + best) * L + l]) best = c;
       for (std::size_t c = 0; c < C; ++c)
-        dx[(n * C + c) * L + l] = dout[(n * 2 + 1) * L + l] / float(C) +
-                                  (c == best ? dout[(n * 2 + 0) * L + l] : 0.0f);
+        dx[(n * C + c) * L + l] =
+            dout[(n * 2 + 1) * L + l] / float(C) + (c == best ? dout[(n * 2 + 0) * L + l] : 0.0f);
     }
   return dx;
 }
@@ -91,11 +91,11 @@ Cost cbam_cost(std::size_t C, std::size_t r, std::size_t k, std::size_t H, std::
   const std::size_t Cr = C / r, L = H * W;
   Cost c;
   c.params = 2 * C * Cr + Cr + C + 2 * k * k + 2;  // MLP, 7x7 kernel 2 -> 1, BN's gamma and beta
-  c.flops = 2.0 * (2 * C * Cr) * 2   // the MLP runs on both descriptors
-            + 3.0 * C * L            // channel gate: avg pool, max pool, scale
-            + 2.0 * L * 2 * k * k    // the k x k conv 2 -> 1
-            + 2.0 * L                // its BN
-            + 3.0 * C * L;           // spatial gate: max, mean, scale
+  c.flops = 2.0 * (2 * C * Cr) * 2                 // the MLP runs on both descriptors
+            + 3.0 * C * L                          // channel gate: avg pool, max pool, scale
+            + 2.0 * L * 2 * k * k                  // the k x k conv 2 -> 1
+            + 2.0 * L                              // its BN
+            + 3.0 * C * L;                         // spatial gate: max, mean, scale
   return c;
 }
 

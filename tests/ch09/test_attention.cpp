@@ -54,7 +54,8 @@ void check_naive_equals_fused(const Shape& input, Args... args) {
   CHECK(test::scaled_error(b.y, a.y) < 1e-5);
   CHECK(test::scaled_error(b.dx, a.dx) < 1e-5);
   REQUIRE(a.grads.size() == b.grads.size());
-  for (std::size_t i = 0; i < a.grads.size(); ++i) CHECK(test::scaled_error(b.grads[i], a.grads[i]) < 1e-5);
+  for (std::size_t i = 0; i < a.grads.size(); ++i)
+    CHECK(test::scaled_error(b.grads[i], a.grads[i]) < 1e-5);
 }
 
 template <typename F>
@@ -95,8 +96,8 @@ TEST_CASE("The blocks keep the shape and the gates stay in (0, 1)", "[se][cbam]"
   CHECK(shape_of(cbam.forward(x)) == shape_of(x));
   CHECK(shape_of(cbam.channel_gate.weights()) == Shape{2, 16, 1, 1});
   CHECK(shape_of(cbam.spatial_gate.weights()) == Shape{2, 1, 6, 5});
-  for (const Tensor* t : {&se.excitation(), &cbam.channel_gate.weights(),
-                          &cbam.spatial_gate.weights()})
+  for (const Tensor* t :
+       {&se.excitation(), &cbam.channel_gate.weights(), &cbam.spatial_gate.weights()})
     for (Scalar v : *t) CHECK((v > 0 && v < 1));
 }
 
@@ -117,13 +118,12 @@ TEST_CASE("State_dict names are torchvision's (SE) and the official CBAM code's"
         std::vector<std::string>{"fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"});
   CBAM cbam(16, 4);
   CHECK(parameter_names(cbam) ==
-        std::vector<std::string>{"ChannelGate.mlp.1.weight", "ChannelGate.mlp.1.bias",
-                                 "ChannelGate.mlp.3.weight", "ChannelGate.mlp.3.bias",
-                                 "SpatialGate.spatial.conv.weight",
-                                 "SpatialGate.spatial.bn.weight", "SpatialGate.spatial.bn.bias",
-                                 "SpatialGate.spatial.bn.running_mean",
-                                 "SpatialGate.spatial.bn.running_var",
-                                 "SpatialGate.spatial.bn.num_batches_tracked"});
+        std::vector<std::string>{
+            "ChannelGate.mlp.1.weight", "ChannelGate.mlp.1.bias", "ChannelGate.mlp.3.weight",
+            "ChannelGate.mlp.3.bias", "SpatialGate.spatial.conv.weight",
+            "SpatialGate.spatial.bn.weight", "SpatialGate.spatial.bn.bias",
+            "SpatialGate.spatial.bn.running_mean", "SpatialGate.spatial.bn.running_var",
+            "SpatialGate.spatial.bn.num_batches_tracked"});
   // SE: 2 C Cr + Cr + C; CBAM: the same MLP plus the 7x7 2 -> 1 kernel and BN's gamma, beta
   CHECK(se.num_parameters() == 2 * 16 * 4 + 4 + 16);
   CHECK(cbam.num_parameters() == 2 * 16 * 4 + 4 + 16 + 98 + 2);
@@ -137,7 +137,8 @@ TEST_CASE("attention_cnn without attention is small_cnn; with it, the blocks' pa
   auto se = attention_cnn(10, StageAttention::SE);
   auto cbam = attention_cnn(10, StageAttention::CBAM);
   // r = 4: stages of 16, 32, 64 channels get 4, 8, 16 hidden units
-  const std::size_t se_extra = (2 * 16 * 4 + 4 + 16) + (2 * 32 * 8 + 8 + 32) + (2 * 64 * 16 + 16 + 64);
+  const std::size_t se_extra =
+      (2 * 16 * 4 + 4 + 16) + (2 * 32 * 8 + 8 + 32) + (2 * 64 * 16 + 16 + 64);
   CHECK(se->num_parameters() == reference->num_parameters() + se_extra);
   CHECK(cbam->num_parameters() == se->num_parameters() + 3 * 100);
   const Tensor x = test::random_tensor({2, 3, 32, 32}, 4);
