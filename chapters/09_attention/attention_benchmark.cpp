@@ -5,8 +5,8 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <ctime>
 #include <cstdio>
+#include <ctime>
 #include <limits>
 #include <string>
 #include <vector>
@@ -57,8 +57,8 @@ int run_attention_benchmark(std::size_t batch, int repeats, int threads, std::os
                 ", expected each >= 1");
   }
   omp_set_num_threads(threads);
-  out << "best CPU ms of " << repeats << " runs after a warm-up, " << threads
-      << " thread(s)" << (threads > 1 ? " (CPU time sums the threads)" : "") << "\n\n";
+  out << "best CPU ms of " << repeats << " runs after a warm-up, " << threads << " thread(s)"
+      << (threads > 1 ? " (CPU time sums the threads)" : "") << "\n\n";
   char line[256];
   out << "| shape (N, C, H, W) | block | fwd ms | fwd+bwd ms | fwd+bwd vs conv3x3 |\n"
          "|---|---|---|---|---|\n";
@@ -84,6 +84,8 @@ int run_attention_benchmark(std::size_t batch, int repeats, int threads, std::os
       const std::string how = naive ? " naive" : " fused";
       rows.push_back({"SE r=4" + how, time_module(se, x, repeats)});
       rows.push_back({"CBAM r=4 k=7" + how, time_module(cbam, x, repeats)});
+      rows.push_back({"  its channel gate" + how, time_module(cbam.channel_gate, x, repeats)});
+      rows.push_back({"  its spatial gate" + how, time_module(cbam.spatial_gate, x, repeats)});
     }
     for (const Row& r : rows) {
       std::snprintf(line, sizeof line, "| %s | %s | %.2f | %.2f | %.2f |\n", to_string(s).c_str(),

@@ -9,7 +9,8 @@ namespace convbook {
 
 /// @brief Prints a Markdown table: for each stage shape of attention_cnn (16 x 32 x 32,
 /// 32 x 16 x 16, 64 x 8 x 8 with batch `batch`), the best-of-`repeats` CPU milliseconds of
-/// SqueezeExcitation(C, 4) and CBAM(C, 4, 7) with naive and with fused kernels, and of one
+/// SqueezeExcitation(C, 4) and CBAM(C, 4, 7) (and each of CBAM's two gates alone) with naive
+/// and with fused kernels, and of one
 /// Conv2d 3x3 C -> C (automatic algorithm) for scale; forward, and forward + backward.
 /// Runs with `threads` OpenMP threads (the gate kernels themselves are single-threaded). The
 /// time is the process's CPU time (std::clock), which on a shared machine, unlike wall time,
