@@ -1,15 +1,16 @@
 // Chapter 09 demo: what trained SE and CBAM blocks do on CIFAR-10 test images.
 //
-//   ch09_demo_attention_maps SE_CHECKPOINT CBAM_CHECKPOINT [DATA_DIR] [OUT_DIR]
+//   ch09_demo_attention_maps [SE_CHECKPOINT CBAM_CHECKPOINT [DATA_DIR [OUT_DIR]]]
 //
 // SE_CHECKPOINT and CBAM_CHECKPOINT are the checkpoint.safetensors that
-// `convbook train --model se_cnn` and `--model cbam_cnn` write. DATA_DIR is a CIFAR-10 binary
-// folder (default: as `convbook train` finds it); only its test_batch.bin is read. Writes
-// OUT_DIR/ch09_se_excitation.png (default OUT_DIR: .): for each SE block, the mean excitation
-// vector per class over the test images, as a classes x channels heat map; and
-// OUT_DIR/ch09_cbam_spatial.png: eight test images with the spatial weights m of the first
-// and second CBAM blocks. Prints, per SE block, how class-specific its excitation is: the
-// mean over channels of the standard deviation across the 10 class means.
+// `convbook train --model se_cnn` and `--model cbam_cnn` write (default: in runs/se_cnn and
+// runs/cbam_cnn; without them the program says how to make them and stops). DATA_DIR is a
+// CIFAR-10 binary folder (default: as `convbook train` finds it); only its test_batch.bin is
+// read. Writes OUT_DIR/ch09_se_excitation.png (default OUT_DIR: runs/ch09_figures): for each
+// SE block, the mean excitation vector per class over the test images, as a classes x channels
+// heat map; and OUT_DIR/ch09_cbam_spatial.png: eight test images with the spatial weights m of
+// the first and second CBAM blocks. Prints, per SE block, how class-specific its excitation
+// is: the mean over channels of the standard deviation across the 10 class means.
 #include <gnuplot-iostream.h>
 
 #include <algorithm>
@@ -176,17 +177,23 @@ void cbam_figure(const std::string& checkpoint, const CifarSet& test, const fs::
 
 int main(int argc, char** argv) {
   try {
-    if (argc < 3) {
-      std::fprintf(stderr, "usage: %s SE_CHECKPOINT CBAM_CHECKPOINT [DATA_DIR] [OUT_DIR]\n",
-                   argv[0]);
-      return 2;
+    const std::string se = argc > 2 ? argv[1] : "runs/se_cnn/checkpoint.safetensors";
+    const std::string cbam = argc > 2 ? argv[2] : "runs/cbam_cnn/checkpoint.safetensors";
+    if (!fs::exists(se) || !fs::exists(cbam)) {
+      std::printf(
+          "no checkpoints at %s and %s: train them first, e.g.\n"
+          "  convbook train --model se_cnn --epochs 2\n  convbook train --model cbam_cnn "
+          "--epochs 2\nor give them: %s SE_CHECKPOINT CBAM_CHECKPOINT [DATA_DIR [OUT_DIR]]\n",
+          se.c_str(), cbam.c_str(), argv[0]);
+      return 0;
     }
     const std::string dir = find_cifar10_dir(argc > 3 ? argv[3] : "");
     const CifarSet test = read_cifar10({(fs::path(dir) / "test_batch.bin").string()});
-    const fs::path out = argc > 4 ? argv[4] : ".";
+    const fs::path out = argc > 4 ? argv[4] : "runs/ch09_figures";
+    fs::create_directories(out);
     std::printf("%zu test images from %s\n", test.size(), dir.c_str());
-    se_figure(argv[1], test, out);
-    cbam_figure(argv[2], test, out);
+    se_figure(se, test, out);
+    cbam_figure(cbam, test, out);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;
