@@ -4,6 +4,7 @@
 #include "cli/bench.hpp"
 
 #include "chapters/01_convolution/gemm_benchmark.hpp"
+#include "chapters/09_attention/attention_benchmark.hpp"
 #include "convbook/error.hpp"
 
 namespace convbook::cli {
@@ -38,12 +39,23 @@ BenchCommand::BenchCommand(CLI::App& app) {
   gemm_->add_option("--repeats", gemm_repeats_, "timed runs after a warm-up; the best is reported")
       ->capture_default_str();
   gemm_->add_flag("--json", conv_options_.json, "a JSON array of measurements");
+
+  attention_ = bench_->add_subcommand(
+      "attention", "SE and CBAM blocks (chapter 09), naive and fused, beside a conv3x3");
+  attention_->add_option("--batch", attention_batch_, "batch size N")->capture_default_str();
+  attention_->add_option("--threads", threads_, "OpenMP threads (default 1)");
+  attention_->add_option("--repeats", gemm_repeats_, "timed runs after a warm-up; the best")
+      ->capture_default_str();
 }
 
 int BenchCommand::run(std::ostream& out) const {
   if (threads_ < 0) throw Error("--threads=" + std::to_string(threads_) + ", expected >= 0");
   if (*gemm_) {
     return run_gemm_benchmark(gemm_shapes_, threads_, gemm_repeats_, conv_options_.json, out);
+  }
+  if (*attention_) {
+    return run_attention_benchmark(attention_batch_, gemm_repeats_, threads_ > 0 ? threads_ : 1,
+                                   out);
   }
   ConvBenchOptions o = conv_options_;
   if (threads_ > 0) o.threads = {threads_};

@@ -29,6 +29,8 @@ class BenchCommand {
   CLI::App* bench_ = nullptr;
   CLI::App* conv_ = nullptr;
   CLI::App* gemm_ = nullptr;
+  CLI::App* attention_ = nullptr;  // chapter 09: SE and CBAM blocks
+  std::size_t attention_batch_ = 128;
   int threads_ = 0;  // 0: both 1 and 2 threads
   ConvBenchOptions conv_options_;
   std::vector<std::string> gemm_shapes_;

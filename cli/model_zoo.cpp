@@ -7,6 +7,7 @@
 #include "chapters/04_grouped/grouped_models.hpp"
 #include "chapters/05_shuffle/shufflenet.hpp"
 #include "chapters/07_dilated/dilated_net.hpp"
+#include "chapters/09_attention/attention_cnn.hpp"
 #include "convbook/error.hpp"
 
 namespace convbook::cli {
@@ -86,6 +87,12 @@ const std::vector<ModelEntry>& model_zoo() {
       {"dilated_cifar_111", "07_dilated",
        "dilated_cifar with dilations (1, 1, 1): the undilated baseline",
        [](std::size_t k) { return dilated_cifar(k, {1, 1, 1}); }},
+      {"se_cnn", "09_attention",
+       "small_cnn with a squeeze-and-excitation block (r = 4) after each stage",
+       [](std::size_t k) { return attention_cnn(k, StageAttention::SE); }},
+      {"cbam_cnn", "09_attention",
+       "small_cnn with a CBAM block (r = 4, 7x7 spatial gate) after each stage",
+       [](std::size_t k) { return attention_cnn(k, StageAttention::CBAM); }},
   };
   return zoo;
 }
