@@ -4,12 +4,13 @@
 #include "cli/bench.hpp"
 
 #include "chapters/01_convolution/gemm_benchmark.hpp"
+#include "cli/bench_model.hpp"
 #include "convbook/error.hpp"
 
 namespace convbook::cli {
 
 BenchCommand::BenchCommand(CLI::App& app) {
-  bench_ = app.add_subcommand("bench", "speed of the convolution algorithms and of the GEMM");
+  bench_ = app.add_subcommand("bench", "speed of the convolution algorithms, of the GEMM and of whole models");
   bench_->require_subcommand(1);
 
   conv_ = bench_->add_subcommand(
@@ -38,9 +39,12 @@ BenchCommand::BenchCommand(CLI::App& app) {
   gemm_->add_option("--repeats", gemm_repeats_, "timed runs after a warm-up; the best is reported")
       ->capture_default_str();
   gemm_->add_flag("--json", conv_options_.json, "a JSON array of measurements");
+
+  model_ = add_bench_model_command(*bench_, model_options_);
 }
 
 int BenchCommand::run(std::ostream& out) const {
+  if (*model_) return run_bench_model(model_options_, out);
   if (threads_ < 0) throw Error("--threads=" + std::to_string(threads_) + ", expected >= 0");
   if (*gemm_) {
     return run_gemm_benchmark(gemm_shapes_, threads_, gemm_repeats_, conv_options_.json, out);
