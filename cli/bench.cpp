@@ -10,7 +10,8 @@
 namespace convbook::cli {
 
 BenchCommand::BenchCommand(CLI::App& app) {
-  bench_ = app.add_subcommand("bench", "speed of the convolution algorithms, of the GEMM and of whole models");
+  bench_ = app.add_subcommand(
+      "bench", "speed of the convolution algorithms, of the GEMM and of whole models");
   bench_->require_subcommand(1);
 
   conv_ = bench_->add_subcommand(

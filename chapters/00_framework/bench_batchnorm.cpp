@@ -41,8 +41,8 @@ void batchnorm_row(const Shape& s, int threads, int repeats) {
   std::vector<float> mean(C), var(C), invstd(C, 1.f), gamma(C, 1.f), beta(C), dg(C), db(C);
   auto fwd_naive = [&] {
     batchnorm2d_batch_stats(x.data(), mean.data(), var.data(), N, C, H, W);
-    batchnorm2d_forward(x.data(), mean.data(), invstd.data(), gamma.data(), beta.data(),
-                        y.data(), N, C, H, W);
+    batchnorm2d_forward(x.data(), mean.data(), invstd.data(), gamma.data(), beta.data(), y.data(),
+                        N, C, H, W);
   };
   auto fwd_fast = [&] {
     batchnorm2d_batch_stats_fast(x.data(), mean.data(), var.data(), N, C, H, W);
@@ -85,14 +85,16 @@ int main(int argc, char** argv) {
   const std::size_t N = argc > 1 ? std::size_t(std::atoi(argv[1])) : 128;
   const int repeats = argc > 2 ? std::atoi(argv[2]) : 10;
   std::printf("batch %zu, best of %d after a warm-up; ms\n\n", N, repeats);
-  std::printf("| layer | shape | threads | fwd naive | fwd fast | speed-up | bwd naive | bwd fast |"
-              " speed-up |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+  std::printf(
+      "| layer | shape | threads | fwd naive | fwd fast | speed-up | bwd naive | bwd fast |"
+      " speed-up |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
   const std::vector<Shape> shapes = {{N, 16, 32, 32}, {N, 32, 16, 16}, {N, 64, 8, 8}};
   for (const Shape& s : shapes) {
     for (int threads : {1, 2}) batchnorm_row(s, threads, repeats);
   }
-  std::printf("\n| ReLU shape | kernel fwd | layer fwd | kernel bwd | layer bwd |\n"
-              "|---|---:|---:|---:|---:|\n");
+  std::printf(
+      "\n| ReLU shape | kernel fwd | layer fwd | kernel bwd | layer bwd |\n"
+      "|---|---:|---:|---:|---:|\n");
   for (const Shape& s : shapes) relu_row(s, repeats);
   return 0;
 }

@@ -30,8 +30,9 @@ void check_model_bench_options(const ModelBenchOptions& o) {
   if (o.repeats < 1)
     throw Error("bench model: --repeats=" + std::to_string(o.repeats) + ", expected >= 1");
   if (o.profile && o.json) {
-    throw Error("bench model: --profile prints a table, expected it without --json (the JSON "
-                "lines hold exactly model, mode, threads, batch, img_per_s)");
+    throw Error(
+        "bench model: --profile prints a table, expected it without --json (the JSON "
+        "lines hold exactly model, mode, threads, batch, img_per_s)");
   }
 }
 
@@ -114,8 +115,8 @@ void collect_rows(const Module& m, const std::string& name, const Profiler& prof
 
 }  // namespace
 
-ModelBenchResult measure_model(Module& model, const std::string& name,
-                               const ModelBenchOptions& o, int threads, Profiler* profiler) {
+ModelBenchResult measure_model(Module& model, const std::string& name, const ModelBenchOptions& o,
+                               int threads, Profiler* profiler) {
   omp_set_num_threads(threads);
   ModelStep step(model, o.batch, o.eval);
   call_seconds(o.warmup, [&] { step.run(); });
@@ -181,8 +182,8 @@ std::string profile_table(Module& model, const Profiler& profiler, std::size_t s
                   100 * total / std::max(step_ms, 1e-12));
     out << line;
   };
-  std::snprintf(line, sizeof line, "%-*s  %-18s %5s %10s %10s %10s %7s\n", int(wn), "layer",
-                "type", "", "fwd ms", "bwd ms", "total ms", "share");
+  std::snprintf(line, sizeof line, "%-*s  %-18s %5s %10s %10s %10s %7s\n", int(wn), "layer", "type",
+                "", "fwd ms", "bwd ms", "total ms", "share");
   const std::string header = line;
   out << header << std::string(header.size() - 1, '-') << '\n';
   for (const ProfileRow& r : rows)
@@ -236,8 +237,7 @@ int run_model_benchmark(const ModelBenchOptions& o, const ModelMaker& make, std:
       if (o.profile) {
         // Shares are of the profiled steps' own mean, so the rows and the rest add up to 100%.
         out << '\n'
-            << profile_table(*model, profiler, std::size_t(o.repeats), r.profiled_step_ms)
-            << '\n';
+            << profile_table(*model, profiler, std::size_t(o.repeats), r.profiled_step_ms) << '\n';
       }
       out.flush();
     }

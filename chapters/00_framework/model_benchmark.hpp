@@ -46,12 +46,12 @@ struct ModelBenchOptions {
 
 /// @brief One measurement: the JSON keys of `convbook bench model --json`.
 struct ModelBenchResult {
-  std::string model;       ///< the model name
-  std::string mode;        ///< "train" or "eval"
-  int threads = 1;         ///< OpenMP threads
-  std::size_t batch = 0;   ///< N
-  double img_per_s = 0;    ///< N / best step time
-  double step_ms = 0;      ///< best step time in milliseconds
+  std::string model;            ///< the model name
+  std::string mode;             ///< "train" or "eval"
+  int threads = 1;              ///< OpenMP threads
+  std::size_t batch = 0;        ///< N
+  double img_per_s = 0;         ///< N / best step time
+  double step_ms = 0;           ///< best step time in milliseconds
   double profiled_step_ms = 0;  ///< mean step time of the profiled series (0: not profiled)
 };
 

@@ -6,7 +6,9 @@ namespace convbook {
 
 Profiler* Profiler::active_ = nullptr;
 
-Profiler::~Profiler() { stop(); }
+Profiler::~Profiler() {
+  stop();
+}
 
 void Profiler::start() {
   if (active_ == this) return;

@@ -24,8 +24,8 @@ enum class Pass { forward, backward };
 
 /// @brief Accumulated time of one module.
 struct ModuleTime {
-  double forward_s = 0;          ///< seconds spent in forward, all calls together
-  double backward_s = 0;         ///< seconds spent in backward, all calls together
+  double forward_s = 0;            ///< seconds spent in forward, all calls together
+  double backward_s = 0;           ///< seconds spent in backward, all calls together
   std::size_t forward_calls = 0;   ///< how many forward calls were timed
   std::size_t backward_calls = 0;  ///< how many backward calls were timed
 };

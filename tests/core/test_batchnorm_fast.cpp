@@ -50,8 +50,8 @@ TEST_CASE("BatchNorm2d fast kernels equal the naive ones", "[batchnorm][fast]") 
       INFO("threads " << threads << ", batch_stats " << batch_stats);
       // dgamma and dbeta accumulate (+=): start both from the same nonzero values
       std::vector<Scalar> dx(n), dx_f(n), dg(C, 1), db(C, 1), dg_f(C, 1), db_f(C, 1);
-      batchnorm2d_backward(x.data(), mean.data(), invstd.data(), gamma.data(), dy.data(),
-                           dx.data(), dg.data(), db.data(), N, C, H, W, batch_stats);
+      batchnorm2d_backward(x.data(), mean.data(), invstd.data(), gamma.data(), dy.data(), dx.data(),
+                           dg.data(), db.data(), N, C, H, W, batch_stats);
       batchnorm2d_backward_fast(x.data(), mean.data(), invstd.data(), gamma.data(), dy.data(),
                                 dx_f.data(), dg_f.data(), db_f.data(), N, C, H, W, batch_stats);
       CHECK(scaled_error(dx_f, dx) < 1e-5);
