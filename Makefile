@@ -1,8 +1,8 @@
 # convbook — a thin wrapper over CMake. The two commands of the README:
 #   make train    install dependencies, build, train the default model, write its curves
 #   make test     install dependencies, build, run the whole test suite (ctest)
-# Others: make build | docs | chapter CH=01 | exercise CH=00 | bench | bench-compare | bench-blas |
-#         fixtures | format | clean
+# Others: make build | docs | chapter CH=01 | exercise CH=00 | bench | bench-compare | bench-model |
+#         bench-blas | fixtures | format | clean
 
 BUILD       ?= build
 JOBS        ?= $(shell nproc 2>/dev/null || echo 2)
@@ -18,7 +18,7 @@ endif
 
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps configure build test train docs chapter exercise bench bench-compare bench-blas fixtures format clean
+.PHONY: all deps configure build test train docs chapter exercise bench bench-compare bench-model bench-blas fixtures format clean
 
 all: build
 
@@ -68,6 +68,15 @@ bench: build
 bench-compare: build
 	@scripts/install-deps.sh --fixtures
 	/usr/bin/python3 tools/bench_compare.py --convbook $(BUILD)/convbook --threads $(THREADS)
+
+# Whole models against PyTorch, back to back: training-step and inference img/s and their ratio.
+# BENCH_MODELS="resnet20 small_cnn" picks the models; `convbook bench model --profile` says
+# where the time goes.
+BENCH_MODELS ?= small_cnn
+bench-model: build
+	@scripts/install-deps.sh --fixtures
+	/usr/bin/python3 tools/bench_compare.py --convbook $(BUILD)/convbook --threads $(THREADS) \
+	  $(addprefix --model ,$(BENCH_MODELS))
 
 # convbook's SGEMM against OpenBLAS, back to back in one run (installs OpenBLAS: only this target
 # needs it). Debian's OpenBLAS must be told to use its AVX-512 kernels on CPUs it does not know

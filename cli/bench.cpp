@@ -5,12 +5,14 @@
 
 #include "chapters/01_convolution/gemm_benchmark.hpp"
 #include "chapters/09_attention/attention_benchmark.hpp"
+#include "cli/bench_model.hpp"
 #include "convbook/error.hpp"
 
 namespace convbook::cli {
 
 BenchCommand::BenchCommand(CLI::App& app) {
-  bench_ = app.add_subcommand("bench", "speed of the convolution algorithms and of the GEMM");
+  bench_ = app.add_subcommand(
+      "bench", "speed of the convolution algorithms, of the GEMM and of whole models");
   bench_->require_subcommand(1);
 
   conv_ = bench_->add_subcommand(
@@ -46,9 +48,11 @@ BenchCommand::BenchCommand(CLI::App& app) {
   attention_->add_option("--threads", threads_, "OpenMP threads (default 1)");
   attention_->add_option("--repeats", gemm_repeats_, "timed runs after a warm-up; the best")
       ->capture_default_str();
+  model_ = add_bench_model_command(*bench_, model_options_);
 }
 
 int BenchCommand::run(std::ostream& out) const {
+  if (*model_) return run_bench_model(model_options_, out);
   if (threads_ < 0) throw Error("--threads=" + std::to_string(threads_) + ", expected >= 0");
   if (*gemm_) {
     return run_gemm_benchmark(gemm_shapes_, threads_, gemm_repeats_, conv_options_.json, out);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "chapters/00_framework/model_benchmark.hpp"
 #include "chapters/01_convolution/conv_benchmark.hpp"
 
 namespace convbook::cli {
@@ -35,6 +36,9 @@ class BenchCommand {
   ConvBenchOptions conv_options_;
   std::vector<std::string> gemm_shapes_;
   int gemm_repeats_ = 10;
+  // bench model (cli/bench_model.hpp)
+  CLI::App* model_ = nullptr;
+  ModelBenchOptions model_options_;
 };
 
 }  // namespace convbook::cli

@@ -9,6 +9,13 @@ several rounds and keeping each one's best time compares them at the machine's s
 whichever spell each happened to run in.
 
     /usr/bin/python3 tools/bench_compare.py --convbook build/convbook --threads 1 2
+
+With --model NAME (repeatable) it compares whole models instead (`convbook bench model --json`
+against `bench_pytorch.py --model`), in training steps and in eval-mode inference (--mode), with
+ratio = convbook img/s / pytorch img/s (> 1 means convbook is faster), each side's best of the
+rounds:
+
+    /usr/bin/python3 tools/bench_compare.py --convbook build/convbook --model resnet20
 """
 import argparse
 import json
@@ -36,9 +43,16 @@ def main():
                    help="print the table as Markdown (the form the book quotes)")
     p.add_argument("--rounds", type=int, default=3,
                    help="alternate convbook and PyTorch this many times, keep each one's best")
+    p.add_argument("--model", action="append", default=[],
+                   help="compare this whole model's img/s instead of the shapes (repeatable)")
+    p.add_argument("--mode", nargs="+", choices=("train", "eval"), default=["train", "eval"],
+                   help="models: training step, eval-mode inference, or both")
     args = p.parse_args()
     if args.rounds < 1:
         p.error(f"--rounds must be >= 1, got {args.rounds}")
+    if args.model:
+        compare_models(args)
+        return
 
     common = ["--batch", str(args.batch), "--repeats", str(args.repeats)]
     for s in args.shape:
@@ -67,14 +81,18 @@ def main():
         rows.append((key[0], key[1], str(key[2]), ours_r["algo"], f"{ours_r['ms']:.3f}", torch_ms,
                      ratio))
     names = ("shape", "pass", "threads", "convbook algo", "convbook ms", "pytorch ms", "ratio")
-    if args.markdown:
+    print_table(names, rows, (22, 8, 7, 16, 11, 10, 6),
+                (True, True, False, True, False, False, False), args.markdown)
+
+
+def print_table(names, rows, widths, left, markdown):
+    """Rows of strings as aligned columns (left-aligned where `left`), or as Markdown."""
+    if markdown:
         print("| " + " | ".join(names) + " |")
-        print("|---|---|---:|---|---:|---:|---:|")
+        print("|" + "|".join("---" if l else "---:" for l in left) + "|")
         for row in rows:
             print("| " + " | ".join(row) + " |")
         return
-    widths = (22, 8, 7, 16, 11, 10, 6)
-    left = (True, True, False, True, False, False, False)
 
     def line(cells):
         return " ".join(c.ljust(w) if l else c.rjust(w) for c, w, l in zip(cells, widths, left))
@@ -84,6 +102,34 @@ def main():
     print("-" * len(header))
     for row in rows:
         print(line(row))
+
+
+def compare_models(args):
+    """Whole models: img/s of convbook and PyTorch, alternated over the rounds, best of each."""
+    ours, theirs, order = {}, {}, []
+    common = ["--batch-size", str(args.batch), "--repeats", str(args.repeats)]
+    for _ in range(args.rounds):
+        for t in args.threads:
+            for mode in args.mode:
+                extra = ["--threads", str(t)] + (["--eval"] if mode == "eval" else [])
+                for m in args.model:
+                    extra += ["--model", m]
+                for side, cmd in ((ours, [args.convbook, "bench", "model", "--json"]),
+                                  (theirs, [sys.executable, os.path.join(HERE, "bench_pytorch.py")])):
+                    for r in run_json(cmd + common + extra):
+                        key = (r["model"], r["mode"], r["threads"])
+                        if side is ours and key not in ours:
+                            order.append(key)
+                        if key not in side or r["img_per_s"] > side[key]["img_per_s"]:
+                            side[key] = r
+    rows = []
+    for key in sorted(order, key=lambda k: (args.model.index(k[0]), k[1] != "train", k[2])):
+        a, b = ours[key]["img_per_s"], theirs.get(key, {}).get("img_per_s")
+        rows.append((key[0], key[1], str(key[2]), str(args.batch), f"{a:.1f}",
+                     f"{b:.1f}" if b else "-", f"{a / b:.2f}" if b else "-"))
+    names = ("model", "mode", "threads", "batch", "convbook img/s", "pytorch img/s", "ratio")
+    print_table(names, rows, (20, 5, 7, 5, 14, 13, 6),
+                (True, True, False, False, False, False, False), args.markdown)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""PyTorch's speed on the shapes of `convbook bench conv`, in the same JSON lines.
+"""PyTorch's speed on the shapes of `convbook bench conv` and on the models of `convbook bench
+model`, in the same JSON lines.
 
 One JSON object a line with the keys of `convbook bench conv --json`: shape, algo ("pytorch"),
 threads, pass ("fwd" or "fwd+bwd"), ms (best of --repeats runs after a warm-up) and gflops
@@ -8,6 +9,15 @@ runs with requires_grad on the input and the weight (no bias, as in ResNet's con
 so backward computes dx and dw.
 
     /usr/bin/python3 tools/bench_pytorch.py --threads 1 2 [--shape NAME] [--batch 128]
+
+With --model NAME (repeatable) it times whole models instead, as `convbook bench model --json`
+does: keys model, mode ("train": forward, cross-entropy, backward, SGD momentum step with
+`convbook train`'s defaults lr 0.1, momentum 0.9, weight decay 5e-4; "eval": inference in eval
+mode under torch.no_grad()), threads, batch, img_per_s (batch / best step of --repeats after
+--warmup steps), on synthetic N(0, 1) 3x32x32 images. NAME is a CIFAR ResNet (resnet20, 32, 44,
+56, 110: He et al. 2016, option A), small_cnn (chapter 00's model), or a torchvision model.
+
+    /usr/bin/python3 tools/bench_pytorch.py --model resnet20 --threads 1 2 [--eval]
 """
 import argparse
 import json
@@ -15,6 +25,7 @@ import sys
 import time
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
 # name: (C, K, H=W, R=S, stride, padding, dilation, groups); the names and sizes of
@@ -81,13 +92,136 @@ def bench_shape(name, batch, threads, repeats):
                "ms": round(ms, 4), "gflops": round(f / ms * 1e-6, 2)}
 
 
+# --- whole models ----------------------------------------------------------------------------
+
+class OptionABlock(nn.Module):
+    """He et al. 2016's CIFAR BasicBlock: two conv3x3-BN, identity shortcut; where the shape
+    changes, option A: subsample by 2 and pad the new channels with zeros (no parameters)."""
+
+    def __init__(self, in_planes, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.stride, self.pad = stride, planes - in_planes
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        shortcut = x
+        if self.stride != 1 or self.pad:
+            shortcut = x[:, :, ::self.stride, ::self.stride]
+            shortcut = F.pad(shortcut, (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))
+        return F.relu(out + shortcut)
+
+
+class CifarResNet(nn.Module):
+    """ResNet-(6n+2) for CIFAR (He et al. 2016, section 4.2): conv3x3 16, three stages of n
+    blocks at 16, 32, 64 channels (stride 2 at the first block of stages 2 and 3), global
+    average pooling, linear."""
+
+    def __init__(self, n, num_classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        layers, in_planes = [], 16
+        for planes, stride in ((16, 1), (32, 2), (64, 2)):
+            blocks = []
+            for i in range(n):
+                blocks.append(OptionABlock(in_planes, planes, stride if i == 0 else 1))
+                in_planes = planes
+            layers.append(nn.Sequential(*blocks))
+        self.layer1, self.layer2, self.layer3 = layers
+        self.fc = nn.Linear(64, num_classes)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = self.layer3(self.layer2(self.layer1(x)))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+def small_cnn(num_classes=10):
+    """chapters/00_framework/small_cnn.cpp, layer for layer."""
+    layers, in_ch = [], 3
+    for i, out_ch in enumerate((16, 16, 32, 32, 64, 64)):
+        layers += [nn.Conv2d(in_ch, out_ch, 3, padding=1, bias=False), nn.BatchNorm2d(out_ch),
+                   nn.ReLU()]
+        in_ch = out_ch
+        if i in (1, 3):
+            layers.append(nn.MaxPool2d(2))
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, num_classes)]
+    return nn.Sequential(*layers)
+
+
+MODELS = {f"resnet{6 * n + 2}": (lambda n=n: CifarResNet(n)) for n in (3, 5, 7, 9, 18)}
+MODELS["small_cnn"] = small_cnn
+
+
+def make_model(name):
+    if name in MODELS:
+        return MODELS[name]()
+    import torchvision.models  # only when asked: the CIFAR models above do not need it
+    factory = getattr(torchvision.models, name, None)
+    if not callable(factory) or name.startswith("_") or name[0].isupper():
+        return None
+    return factory(num_classes=10)
+
+
+def bench_model(name, batch, threads, eval_mode, warmup, repeats):
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    model = make_model(name)
+    x = torch.randn(batch, 3, 32, 32)
+    y = torch.randint(0, 10, (batch,))
+    # convbook train's defaults (src/convbook/train/trainer.hpp)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+    model.train(not eval_mode)
+
+    def train_step():
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    def eval_step():
+        with torch.no_grad():
+            model(x)
+
+    step = eval_step if eval_mode else train_step
+    for _ in range(warmup):
+        step()
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        step()
+        best = min(best, time.perf_counter() - t0)
+    return {"model": name, "mode": "eval" if eval_mode else "train", "threads": threads,
+            "batch": batch, "img_per_s": round(batch / best, 1)}
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     p.add_argument("--shape", action="append", default=[], help="only this shape (repeatable)")
-    p.add_argument("--batch", type=int, default=128)
+    p.add_argument("--batch", "--batch-size", type=int, default=128)
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--model", action="append", default=[],
+                   help="time this whole model instead of the shapes (repeatable)")
+    p.add_argument("--eval", action="store_true", help="models: eval-mode inference")
+    p.add_argument("--warmup", type=int, default=2, help="models: untimed steps first")
     args = p.parse_args()
+    if args.model:
+        for name in args.model:
+            if make_model(name) is None:
+                sys.exit(f"bench_pytorch.py: error: --model '{name}' is unknown, expected one "
+                         "of: " + ", ".join(MODELS) + " or a torchvision model name")
+        for name in args.model:
+            for threads in args.threads:
+                record = bench_model(name, args.batch, threads, args.eval, args.warmup,
+                                     args.repeats)
+                print(json.dumps(record), flush=True)
+        return
     for name in args.shape:
         if name not in SHAPES:
             sys.exit(f"bench_pytorch.py: error: --shape '{name}' is unknown, expected one of: "

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "convbook/error.hpp"
+#include "convbook/profile.hpp"
 
 namespace convbook {
 
@@ -84,6 +85,7 @@ ChannelShuffle::ChannelShuffle(std::size_t groups) : G_(groups) {
 }
 
 Tensor ChannelShuffle::forward(const Tensor& x) {
+  const ProfileScope scope(this, Pass::forward);
   const Shape s = shape_of(x);
   if (s[1] % G_ != 0) {
     throw Error("ChannelShuffle: groups=" + std::to_string(G_) + " must divide the " +
@@ -100,6 +102,7 @@ Tensor ChannelShuffle::forward(const Tensor& x) {
 }
 
 Tensor ChannelShuffle::backward(const Tensor& dy) {
+  const ProfileScope scope(this, Pass::backward);
   if (shape_of(dy) != shape_ || numel(shape_) == 0) {
     throw Error("ChannelShuffle: backward got dy of shape " + to_string(shape_of(dy)) +
                 ", expected the last forward input's shape " + to_string(shape_));

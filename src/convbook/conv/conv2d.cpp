@@ -13,6 +13,7 @@
 #include "convbook/conv/pointwise.hpp"
 #include "convbook/conv/winograd.hpp"
 #include "convbook/init.hpp"
+#include "convbook/profile.hpp"
 
 namespace convbook {
 
@@ -332,6 +333,7 @@ Shape Conv2d::output_shape(const Shape& input) const {
 }
 
 Tensor Conv2d::forward(const Tensor& x) {
+  const ProfileScope scope(this, Pass::forward);
   if (x.dimension() != 4) {
     throw Error("Conv2d: input has " + std::to_string(x.dimension()) +
                 " dimensions, expected 4 (N, C, H, W)");
@@ -349,6 +351,7 @@ Tensor Conv2d::forward(const Tensor& x) {
 }
 
 Tensor Conv2d::backward(const Tensor& dy) {
+  const ProfileScope scope(this, Pass::backward);
   if (!has_input_) throw Error("Conv2d: backward called before forward");
   const Shape expected = {std::size_t(last_.N), std::size_t(last_.K), std::size_t(last_.P()),
                           std::size_t(last_.Q())};

@@ -1,6 +1,7 @@
 #include "convbook/layers/activation.hpp"
 
 #include "convbook/error.hpp"
+#include "convbook/profile.hpp"
 
 namespace convbook {
 
@@ -24,12 +25,14 @@ template void relu_backward<float>(const float*, const float*, float*, std::size
 template void relu_backward<double>(const double*, const double*, double*, std::size_t);
 
 Tensor ReLU::forward(const Tensor& x) {
+  const ProfileScope scope(this, Pass::forward);
   y_ = Tensor(x.shape());
   relu_forward(x.data(), y_.data(), x.size());
   return y_;
 }
 
 Tensor ReLU::backward(const Tensor& dy) {
+  const ProfileScope scope(this, Pass::backward);
   if (dy.shape() != y_.shape()) {
     throw Error("ReLU: backward got dy of shape " + to_string(shape_of(dy)) + ", expected " +
                 to_string(shape_of(y_)));

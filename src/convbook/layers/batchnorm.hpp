@@ -37,6 +37,27 @@ void batchnorm2d_backward(const T* x, const T* mean, const T* invstd, const T* g
                           T* dx, T* dgamma, T* dbeta, std::size_t N, std::size_t C, std::size_t H,
                           std::size_t W, bool batch_stats);
 
+/// @brief batchnorm2d_batch_stats, fast: channels spread over OpenMP threads, SIMD sums.
+///
+/// Same shapes and results (sums in double) as the naive kernel.
+template <typename T>
+void batchnorm2d_batch_stats_fast(const T* x, T* mean, T* var, std::size_t N, std::size_t C,
+                                  std::size_t H, std::size_t W);
+
+/// @brief batchnorm2d_forward, fast: the N C planes spread over OpenMP threads, SIMD inside.
+template <typename T>
+void batchnorm2d_forward_fast(const T* x, const T* mean, const T* invstd, const T* gamma,
+                              const T* beta, T* y, std::size_t N, std::size_t C, std::size_t H,
+                              std::size_t W);
+
+/// @brief batchnorm2d_backward, fast: channels over OpenMP threads, SIMD reductions, and dx
+/// as one multiply-add per value, dx = k dy + a x + b, with the per-channel a, b, k hoisted
+/// out of the loop (the naive kernel recomputes xhat in double for every value).
+template <typename T>
+void batchnorm2d_backward_fast(const T* x, const T* mean, const T* invstd, const T* gamma,
+                               const T* dy, T* dx, T* dgamma, T* dbeta, std::size_t N,
+                               std::size_t C, std::size_t H, std::size_t W, bool batch_stats);
+
 /// @brief torch.nn.BatchNorm2d(num_features, eps, momentum) with affine weights and running stats.
 ///
 /// state_dict entries, in PyTorch's order: `weight` (ones), `bias` (zeros), buffers
@@ -46,6 +67,7 @@ void batchnorm2d_backward(const T* x, const T* mean, const T* invstd, const T* g
 /// Training forward normalizes with the batch mean and *biased* variance, then updates
 /// running_mean = (1 - momentum) running_mean + momentum mean and running_var likewise with the
 /// *unbiased* variance M / (M - 1) var. Evaluation normalizes with the running statistics.
+/// The layer runs the fast kernels; the naive ones are their reference in the tests.
 class BatchNorm2d : public Module {
  public:
   /// @brief A layer over `num_features` channels.

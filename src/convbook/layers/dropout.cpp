@@ -1,6 +1,7 @@
 #include "convbook/layers/dropout.hpp"
 
 #include "convbook/error.hpp"
+#include "convbook/profile.hpp"
 #include "convbook/random.hpp"
 #include "convbook/repr.hpp"
 
@@ -12,6 +13,7 @@ Dropout::Dropout(double p) : p_(p) {
 
 //! [dropout]
 Tensor Dropout::forward(const Tensor& x) {
+  const ProfileScope scope(this, Pass::forward);
   in_shape_ = shape_of(x);
   used_mask_ = training_ && p_ > 0;
   if (!used_mask_) return x;  // eval: identity, the training-time scaling made this unbiased
@@ -23,6 +25,7 @@ Tensor Dropout::forward(const Tensor& x) {
 }
 
 Tensor Dropout::backward(const Tensor& dy) {
+  const ProfileScope scope(this, Pass::backward);
   if (shape_of(dy) != in_shape_) {
     throw Error("Dropout: backward got dy of shape " + to_string(shape_of(dy)) + ", expected " +
                 to_string(in_shape_));

@@ -4,6 +4,7 @@
 
 #include "convbook/error.hpp"
 #include "convbook/init.hpp"
+#include "convbook/profile.hpp"
 
 // Legend: N batch, C in-features, K out-features.
 
@@ -69,6 +70,7 @@ Linear::Linear(std::size_t in_features, std::size_t out_features, bool with_bias
 }
 
 Tensor Linear::forward(const Tensor& x) {
+  const ProfileScope scope(this, Pass::forward);
   const Shape s = shape_of(x);
   if (s[1] != in_ || s[2] != 1 || s[3] != 1) {
     throw Error("Linear: input shape " + to_string(s) + " does not match the expected (N, " +
@@ -82,6 +84,7 @@ Tensor Linear::forward(const Tensor& x) {
 }
 
 Tensor Linear::backward(const Tensor& dy) {
+  const ProfileScope scope(this, Pass::backward);
   const std::size_t N = x_.shape()[0];
   if (shape_of(dy) != Shape{N, out_, 1, 1}) {
     throw Error("Linear: backward got dy of shape " + to_string(shape_of(dy)) + ", expected " +

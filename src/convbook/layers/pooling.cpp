@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "convbook/error.hpp"
+#include "convbook/profile.hpp"
 
 // Legend: N batch, C channels, H x W input, P x Q output, R x S window (R = S = kernel).
 
@@ -167,6 +168,7 @@ MaxPool2d::MaxPool2d(std::size_t kernel, std::size_t stride, std::size_t padding
     : g_(make_geometry("MaxPool2d", kernel, stride, padding)) {}
 
 Tensor MaxPool2d::forward(const Tensor& x) {
+  const ProfileScope scope(this, Pass::forward);
   in_shape_ = shape_of(x);
   out_shape_ = pooled_shape("MaxPool2d", in_shape_, g_);
   Tensor y = zeros(out_shape_);
@@ -177,6 +179,7 @@ Tensor MaxPool2d::forward(const Tensor& x) {
 }
 
 Tensor MaxPool2d::backward(const Tensor& dy) {
+  const ProfileScope scope(this, Pass::backward);
   check_dy("MaxPool2d", dy, out_shape_);
   Tensor dx = zeros(in_shape_);
   maxpool2d_backward(dy.data(), argmax_.data(), dx.data(), in_shape_[0], in_shape_[1], in_shape_[2],
@@ -198,6 +201,7 @@ AvgPool2d::AvgPool2d(std::size_t kernel, std::size_t stride, std::size_t padding
       count_include_pad_(count_include_pad) {}
 
 Tensor AvgPool2d::forward(const Tensor& x) {
+  const ProfileScope scope(this, Pass::forward);
   in_shape_ = shape_of(x);
   out_shape_ = pooled_shape("AvgPool2d", in_shape_, g_);
   Tensor y = zeros(out_shape_);
@@ -207,6 +211,7 @@ Tensor AvgPool2d::forward(const Tensor& x) {
 }
 
 Tensor AvgPool2d::backward(const Tensor& dy) {
+  const ProfileScope scope(this, Pass::backward);
   check_dy("AvgPool2d", dy, out_shape_);
   Tensor dx = zeros(in_shape_);
   avgpool2d_backward(dy.data(), dx.data(), in_shape_[0], in_shape_[1], in_shape_[2], in_shape_[3],
@@ -237,6 +242,7 @@ AdaptiveAvgPool2d::AdaptiveAvgPool2d(std::size_t output_size) {
 
 //! [global-avgpool]
 Tensor AdaptiveAvgPool2d::forward(const Tensor& x) {
+  const ProfileScope scope(this, Pass::forward);
   in_shape_ = shape_of(x);
   const auto [N, C, H, W] = in_shape_;
   if (H * W == 0) throw Error("AdaptiveAvgPool2d: input " + to_string(in_shape_) + " is empty");
@@ -250,6 +256,7 @@ Tensor AdaptiveAvgPool2d::forward(const Tensor& x) {
 }
 
 Tensor AdaptiveAvgPool2d::backward(const Tensor& dy) {
+  const ProfileScope scope(this, Pass::backward);
   const auto [N, C, H, W] = in_shape_;
   check_dy("AdaptiveAvgPool2d", dy, {N, C, 1, 1});
   Tensor dx = zeros(in_shape_);
