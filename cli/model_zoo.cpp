@@ -6,6 +6,7 @@
 #include "chapters/04_grouped/grouped_models.hpp"
 #include "chapters/05_shuffle/shufflenet.hpp"
 #include "chapters/07_dilated/dilated_net.hpp"
+#include "chapters/09_attention/sk_models.hpp"
 #include "convbook/error.hpp"
 
 namespace convbook::cli {
@@ -75,6 +76,16 @@ const std::vector<ModelEntry>& model_zoo() {
       {"dilated_cifar_111", "07_dilated",
        "dilated_cifar with dilations (1, 1, 1): the undilated baseline",
        [](std::size_t k) { return dilated_cifar(k, {1, 1, 1}); }},
+      {"sk_cifar", "09_attention",
+       "conv3x3 3->32, max-pool, SK block 32->64 (2 branches: 3x3 dilation 1 and 2, groups 4), "
+       "max-pool, SK block 64->128, global avg-pool, linear",
+       [](std::size_t k) { return sk_cifar(k); }},
+      {"splat_cifar", "09_attention",
+       "sk_cifar's skeleton with ResNeSt split-attention blocks (3x3, radix 2, cardinality 2)",
+       [](std::size_t k) { return splat_cifar(k, 2, 2); }},
+      {"splat_cifar_r1", "09_attention",
+       "splat_cifar with radix 1: a sigmoid (SE-like) gate per cardinal group",
+       [](std::size_t k) { return splat_cifar(k, 1, 2); }},
   };
   return zoo;
 }
