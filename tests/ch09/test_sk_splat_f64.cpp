@@ -8,6 +8,14 @@
 // own scale, max |analytic - numeric| / max |numeric| (check.hpp's scaled_error): a correct
 // backward scores ~1e-9 here and we require < 1e-7; a missing route (the attention path's
 // gradient to U, a branch left out of dx) scores 1e-2 to 1.
+//
+// Two measured traps of finite differences, not of the backward: (1) the attention's BatchNorm
+// normalizes (N, d, 1, 1), N values per channel. With N = 3 the fuse FC's weights scored 3e-7 at
+// eps 1e-5 and 3e-5 at eps 1e-4 (truncation error, falling as eps^2: the curvature of a
+// 3-sample normalization); with N = 2 its output is +-1 whatever the input. So every block runs
+// on N = 4. (2) A pre-activation within eps of a ReLU kink makes one numeric entry wrong: the
+// R = 3 block on a 7x6 input scored 6e-2 for conv.weight (dx 5e-10) and 1.3e-9 on 7x7; the
+// PyTorch fixture agrees with the same backward.
 #include <array>
 #include <catch2/catch.hpp>
 #include <cmath>
@@ -118,10 +126,10 @@ TEST_CASE("weighted_sum_splits backward matches finite differences (double)", "[
 TEST_CASE("SelectiveKernel backward matches finite differences (double)", "[sk][gradcheck]") {
   manual_seed(21);
   SelectiveKernel two(SelectiveKernelOptions(4, 6).branches(2).groups(2).reduction(2).min_dim(3));
-  check_block(two, {3, 4, 5, 6}, {});
+  check_block(two, {4, 4, 5, 6}, {});
   SelectiveKernel three(
       SelectiveKernelOptions(6, 3).branches(3).groups(3).reduction(1).min_dim(2).stride(2));
-  check_block(three, {2, 6, 7, 5}, {});
+  check_block(three, {4, 6, 7, 5}, {});
 }
 
 TEST_CASE("SplitAttention backward matches finite differences (double)", "[splat][gradcheck]") {
@@ -129,11 +137,11 @@ TEST_CASE("SplitAttention backward matches finite differences (double)", "[splat
   // fc1's bias feeds bn1 in training mode, which subtracts its batch mean: true gradient 0.
   SplitAttention r2g2(SplitAttentionOptions(4, 6, 3).padding(1).radix(2).cardinality(2)
                           .reduction_factor(2).min_inter_channels(4));
-  check_block(r2g2, {3, 4, 5, 6}, {"fc1.bias"});
+  check_block(r2g2, {4, 4, 5, 6}, {"fc1.bias"});
   SplitAttention r1g2(SplitAttentionOptions(4, 4, 3).padding(1).radix(1).cardinality(2)
                           .min_inter_channels(4));
-  check_block(r1g2, {3, 4, 4, 5}, {"fc1.bias"});
+  check_block(r1g2, {4, 4, 4, 5}, {"fc1.bias"});
   SplitAttention r3g1(SplitAttentionOptions(3, 5, 3).stride(2).padding(1).radix(3)
                           .min_inter_channels(3));
-  check_block(r3g1, {2, 3, 7, 6}, {"fc1.bias"});
+  check_block(r3g1, {4, 3, 7, 7}, {"fc1.bias"});
 }
