@@ -13,8 +13,7 @@
 ///     select:  a = softmax over m of fcs_m(z)  (per channel);  V = sum_m a_m * U_m
 ///
 /// Branch m's dilated 3x3 sees (2m + 3) x (2m + 3) pixels: the paper's 5x5 branch is the
-/// dilated 3x3 here, as in its own implementation (section 3.1, "a dilated 3x3 with
-/// dilation 2").
+/// dilated 3x3 here, the replacement the paper itself uses for efficiency.
 #include <algorithm>
 #include <cstddef>
 #include <string>
