@@ -29,10 +29,10 @@ ModulePtr attention_cifar(const char* who, std::size_t num_classes,
   net->emplace<Conv2d>(Conv2dOptions(3, 32, 3).padding(1).bias(false));
   net->emplace<BatchNorm2d>(32);
   net->emplace<ReLU>();
-  net->emplace<MaxPool2d>(2);       // (N, 32, 16, 16)
-  net->push_back(block(32, 64));    // (N, 64, 16, 16)
-  net->emplace<MaxPool2d>(2);       // (N, 64, 8, 8)
-  net->push_back(block(64, 128));   // (N, 128, 8, 8)
+  net->emplace<MaxPool2d>(2);      // (N, 32, 16, 16)
+  net->push_back(block(32, 64));   // (N, 64, 16, 16)
+  net->emplace<MaxPool2d>(2);      // (N, 64, 8, 8)
+  net->push_back(block(64, 128));  // (N, 128, 8, 8)
   net->emplace<AdaptiveAvgPool2d>(1);
   net->emplace<Flatten>();
   net->emplace<Linear>(128, num_classes);

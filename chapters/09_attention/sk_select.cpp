@@ -15,9 +15,8 @@ namespace {
 // C = channels / R, or an Error naming the caller.
 std::size_t split_channels_of(const Shape& s, std::size_t R, const char* who) {
   if (R == 0 || s[1] % R != 0) {
-    throw Error(std::string(who) + ": " + std::to_string(R) + " splits cannot cut " +
-                to_string(s) + ", expected R >= 1 dividing its " + std::to_string(s[1]) +
-                " channels");
+    throw Error(std::string(who) + ": " + std::to_string(R) + " splits cannot cut " + to_string(s) +
+                ", expected R >= 1 dividing its " + std::to_string(s[1]) + " channels");
   }
   return s[1] / R;
 }
@@ -83,8 +82,8 @@ Tensor broadcast_to_splits(const Tensor& ds, std::size_t R) {
 //! [fuse]
 
 //! [rsoftmax]
-void rsoftmax_forward(const Scalar* logits, Scalar* a, std::size_t N, std::size_t G,
-                      std::size_t R, std::size_t Cg) {
+void rsoftmax_forward(const Scalar* logits, Scalar* a, std::size_t N, std::size_t G, std::size_t R,
+                      std::size_t Cg) {
   const std::size_t C = G * Cg;
   for (std::size_t n = 0; n < N; ++n) {
     const Scalar* z = logits + n * R * C;
@@ -93,7 +92,7 @@ void rsoftmax_forward(const Scalar* logits, Scalar* a, std::size_t N, std::size_
       for (std::size_t j = 0; j < Cg; ++j) {
         auto logit = [&](std::size_t r) { return z[(g * R + r) * Cg + j]; };  // fc2's layout
         Scalar* out = an + g * Cg + j;  // split r of this channel: out[r * C]
-        if (R == 1) {  // one split: a gate in (0, 1), as SE's sigmoid
+        if (R == 1) {                   // one split: a gate in (0, 1), as SE's sigmoid
           out[0] = Scalar(1) / (Scalar(1) + std::exp(-logit(0)));
           continue;
         }
@@ -157,8 +156,8 @@ Tensor weighted_sum_splits(const Tensor& u, const Tensor& a, std::size_t R) {
   return v;
 }
 
-void weighted_sum_splits_backward(const Tensor& u, const Tensor& a, const Tensor& dv,
-                                  std::size_t R, Tensor& du, Tensor& da) {
+void weighted_sum_splits_backward(const Tensor& u, const Tensor& a, const Tensor& dv, std::size_t R,
+                                  Tensor& du, Tensor& da) {
   const Shape s = shape_of(u);
   const std::size_t C = split_channels_of(s, R, "weighted_sum_splits_backward");
   if (shape_of(dv) != Shape{s[0], C, s[2], s[3]}) {

@@ -43,8 +43,8 @@ Tensor broadcast_to_splits(const Tensor& ds, std::size_t R);
 /// a[n][r C + g Cg + j] = softmax over r of those R logits when R > 1, and sigmoid of the
 /// single logit when R = 1 (a softmax over one value would always be 1). With G = 1 the two
 /// layouts coincide: SK's case, whose per-branch FCs are stacked split by split.
-void rsoftmax_forward(const Scalar* logits, Scalar* a, std::size_t N, std::size_t G,
-                      std::size_t R, std::size_t Cg);
+void rsoftmax_forward(const Scalar* logits, Scalar* a, std::size_t N, std::size_t G, std::size_t R,
+                      std::size_t Cg);
 
 /// @brief The backward of rsoftmax_forward: dlogits from a (its output) and da.
 ///
@@ -60,7 +60,7 @@ Tensor weighted_sum_splits(const Tensor& u, const Tensor& a, std::size_t R);
 
 /// @brief The backward of weighted_sum_splits: dU_r = a_r dV (written to du, stacked) and
 /// da_r = sum over H x W of dV U_r (written to da, (N, R C, 1, 1)); both overwritten.
-void weighted_sum_splits_backward(const Tensor& u, const Tensor& a, const Tensor& dv,
-                                  std::size_t R, Tensor& du, Tensor& da);
+void weighted_sum_splits_backward(const Tensor& u, const Tensor& a, const Tensor& dv, std::size_t R,
+                                  Tensor& du, Tensor& da);
 
 }  // namespace convbook

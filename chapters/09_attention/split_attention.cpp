@@ -23,9 +23,11 @@ void SplitAttentionOptions::validate() const {
                 " groups, which must divide in_channels=" + std::to_string(in_));
   }
   if (channels_ % cardinality_ != 0 || inter_channels() % cardinality_ != 0) {
-    throw Error(where + "fc1 and fc2 have cardinality groups, so cardinality must divide "
-                "channels=" + std::to_string(channels_) + " and inter_channels=" +
-                std::to_string(inter_channels()));
+    throw Error(where +
+                "fc1 and fc2 have cardinality groups, so cardinality must divide "
+                "channels=" +
+                std::to_string(channels_) +
+                " and inter_channels=" + std::to_string(inter_channels()));
   }
 }
 
@@ -95,8 +97,7 @@ Tensor SplitAttention::backward(const Tensor& dy) {
   Tensor du, da;
   weighted_sum_splits_backward(u_, a_, dy, R, du, da);
   Tensor dz = zeros(shape_of(a_));
-  rsoftmax_backward(a_.data(), da.data(), dz.data(), out_shape_[0], G, R,
-                    options_.channels() / G);
+  rsoftmax_backward(a_.data(), da.data(), dz.data(), out_shape_[0], G, R, options_.channels() / G);
   // fuse, backwards: the attention MLP, the pool, then the sum copies ds to every split,
   // on top of what each split got from the select
   const Tensor ds = fc1.backward(bn1.backward(relu1.backward(fc2.backward(dz))));
@@ -108,12 +109,12 @@ Tensor SplitAttention::backward(const Tensor& dy) {
 
 std::string SplitAttention::repr() const {
   const SplitAttentionOptions& o = options_;
-  return "SplitAttention(" + std::to_string(o.in_channels()) + ", " +
-         std::to_string(o.channels()) + ", kernel_size=" + std::to_string(o.kernel_size()) +
+  return "SplitAttention(" + std::to_string(o.in_channels()) + ", " + std::to_string(o.channels()) +
+         ", kernel_size=" + std::to_string(o.kernel_size()) +
          ", stride=" + std::to_string(o.stride()) + ", padding=" + std::to_string(o.padding()) +
-         ", radix=" + std::to_string(o.radix()) + ", cardinality=" +
-         std::to_string(o.cardinality()) + ", inter_channels=" +
-         std::to_string(o.inter_channels()) + ")";
+         ", radix=" + std::to_string(o.radix()) +
+         ", cardinality=" + std::to_string(o.cardinality()) +
+         ", inter_channels=" + std::to_string(o.inter_channels()) + ")";
 }
 
 double SplitAttention::flops() const {

@@ -40,8 +40,8 @@ class SplitAttentionOptions {
   SplitAttentionOptions(std::size_t in_channels, std::size_t channels, std::size_t kernel_size)
       : in_(in_channels), channels_(channels), kernel_(kernel_size) {}
 
-  std::size_t in_channels() const { return in_; }     ///< C
-  std::size_t channels() const { return channels_; }  ///< K
+  std::size_t in_channels() const { return in_; }      ///< C
+  std::size_t channels() const { return channels_; }   ///< K
   std::size_t kernel_size() const { return kernel_; }  ///< k: the convolution is k x k
 
   /// @brief Sets the convolution's stride (default 1).

@@ -100,8 +100,7 @@ TEST_CASE("SK selects with a softmax across branches for every channel", "[sk]")
   CHECK(shape_of(strided.forward(test::random_tensor({2, 8, 9, 7}, 2))) == Shape{2, 4, 5, 4});
 }
 
-TEST_CASE("split attention: r-softmax across the radix splits; radix 1 a sigmoid gate",
-          "[splat]") {
+TEST_CASE("split attention: r-softmax across the radix splits; radix 1 a sigmoid gate", "[splat]") {
   manual_seed(1);
   SplitAttention r4(SplitAttentionOptions(8, 12, 3).padding(1).radix(4).cardinality(2));
   CHECK(shape_of(r4.forward(test::random_tensor({2, 8, 6, 5}, 2))) == Shape{2, 12, 6, 5});
@@ -122,8 +121,8 @@ TEST_CASE("split attention: r-softmax across the radix splits; radix 1 a sigmoid
 TEST_CASE("split attention with radix 1 equals an SE gate per cardinal group", "[splat][se]") {
   manual_seed(5);
   const std::size_t G = 3, K = 12, I = 6, Kg = K / G, Ig = I / G, N = 4, P = 5, Q = 6;
-  SplitAttention block(SplitAttentionOptions(6, K, 3).padding(1).radix(1).cardinality(G)
-                           .min_inter_channels(I));
+  SplitAttention block(
+      SplitAttentionOptions(6, K, 3).padding(1).radix(1).cardinality(G).min_inter_channels(I));
   Rng rng(6);  // BN1 with gamma != 1 and beta != 0
   for (auto& v : block.bn1.weight.value) v = Scalar(rng.uniform(0.5, 1.5));
   for (auto& v : block.bn1.bias.value) v = Scalar(0.5 * rng.normal());
@@ -188,10 +187,10 @@ TEST_CASE("naive and optimized convolutions give the same SK and split-attention
   };
   for (int which = 0; which < 2; ++which) {
     INFO((which == 0 ? "SelectiveKernel" : "SplitAttention"));
-    const auto [y_fast, dx_fast] = which == 0 ? run_with(sk, ConvAlgo::Auto, x)
-                                              : run_with(splat, ConvAlgo::Auto, x);
-    const auto [y_naive, dx_naive] = which == 0 ? run_with(sk, ConvAlgo::Naive, x)
-                                                : run_with(splat, ConvAlgo::Naive, x);
+    const auto [y_fast, dx_fast] =
+        which == 0 ? run_with(sk, ConvAlgo::Auto, x) : run_with(splat, ConvAlgo::Auto, x);
+    const auto [y_naive, dx_naive] =
+        which == 0 ? run_with(sk, ConvAlgo::Naive, x) : run_with(splat, ConvAlgo::Naive, x);
     CHECK(test::scaled_error(y_fast, y_naive) < 1e-4);
     CHECK(test::scaled_error(dx_fast, dx_naive) < 1e-4);
   }

@@ -85,8 +85,8 @@ void check_block(Module& block, const Shape& input, const std::set<std::string>&
 
 TEST_CASE("rsoftmax backward matches finite differences (double)", "[sk][gradcheck]") {
   // (G, R, Cg): ResNeSt's grouped layout, SK's single group, and the sigmoid of radix 1.
-  for (const auto& [G, R, Cg] : std::vector<std::array<std::size_t, 3>>{
-           {2, 3, 2}, {1, 2, 5}, {3, 1, 2}}) {
+  for (const auto& [G, R, Cg] :
+       std::vector<std::array<std::size_t, 3>>{{2, 3, 2}, {1, 2, 5}, {3, 1, 2}}) {
     const std::size_t N = 2, C = G * Cg;
     Tensor z = test::random_tensor({N, R * C, 1, 1}, 7);
     const Tensor da = test::random_tensor({N, R * C, 1, 1}, 8);
@@ -134,13 +134,17 @@ TEST_CASE("SelectiveKernel backward matches finite differences (double)", "[sk][
 TEST_CASE("SplitAttention backward matches finite differences (double)", "[splat][gradcheck]") {
   manual_seed(22);
   // fc1's bias feeds bn1 in training mode, which subtracts its batch mean: true gradient 0.
-  SplitAttention r2g2(SplitAttentionOptions(4, 6, 3).padding(1).radix(2).cardinality(2)
-                          .reduction_factor(2).min_inter_channels(4));
-  check_block(r2g2, {4, 4, 5, 6}, {"fc1.bias"});
-  SplitAttention r1g2(SplitAttentionOptions(4, 4, 3).padding(1).radix(1).cardinality(2)
+  SplitAttention r2g2(SplitAttentionOptions(4, 6, 3)
+                          .padding(1)
+                          .radix(2)
+                          .cardinality(2)
+                          .reduction_factor(2)
                           .min_inter_channels(4));
+  check_block(r2g2, {4, 4, 5, 6}, {"fc1.bias"});
+  SplitAttention r1g2(
+      SplitAttentionOptions(4, 4, 3).padding(1).radix(1).cardinality(2).min_inter_channels(4));
   check_block(r1g2, {4, 4, 4, 5}, {"fc1.bias"});
-  SplitAttention r3g1(SplitAttentionOptions(3, 5, 3).stride(2).padding(1).radix(3)
-                          .min_inter_channels(3));
+  SplitAttention r3g1(
+      SplitAttentionOptions(3, 5, 3).stride(2).padding(1).radix(3).min_inter_channels(3));
   check_block(r3g1, {4, 3, 7, 7}, {"fc1.bias"});
 }

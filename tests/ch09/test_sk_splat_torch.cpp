@@ -31,20 +31,21 @@ TEST_CASE("SelectiveKernel matches SKConv: output, dx, parameter gradients, runn
   }
 }
 
-TEST_CASE("SplitAttention matches ResNeSt's SplAtConv2d: output, dx, parameter gradients, "
-          "running stats",
-          "[splat][torch]") {
+TEST_CASE(
+    "SplitAttention matches ResNeSt's SplAtConv2d: output, dx, parameter gradients, "
+    "running stats",
+    "[splat][torch]") {
   for (const char* file : {"ch09_splat_r2_g2.safetensors", "ch09_splat_r1_g2.safetensors",
                            "ch09_splat_r3_g1_stride2.safetensors"}) {
     const Fixture f(file);
-    SplitAttention splat(SplitAttentionOptions(f.meta("in_channels"), f.meta("channels"),
-                                               f.meta("kernel_size"))
-                             .stride(f.meta("stride"))
-                             .padding(f.meta("padding"))
-                             .radix(f.meta("radix"))
-                             .cardinality(f.meta("groups"))
-                             .reduction_factor(f.meta("reduction_factor"))
-                             .min_inter_channels(f.meta("min_inter")));
+    SplitAttention splat(
+        SplitAttentionOptions(f.meta("in_channels"), f.meta("channels"), f.meta("kernel_size"))
+            .stride(f.meta("stride"))
+            .padding(f.meta("padding"))
+            .radix(f.meta("radix"))
+            .cardinality(f.meta("groups"))
+            .reduction_factor(f.meta("reduction_factor"))
+            .min_inter_channels(f.meta("min_inter")));
     INFO(file << ": " << splat.repr());
     test::check_module_fixture(splat, f);
   }
