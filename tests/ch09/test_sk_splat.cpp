@@ -62,8 +62,7 @@ std::pair<Tensor, Tensor> run_with(Make make, ConvAlgo algo, const Tensor& x) {
 
 }  // namespace
 
-TEST_CASE("stack_splits and unstack_splits are inverse; sum_splits adds the splits",
-          "[sk][select]") {
+TEST_CASE("unstack_splits undoes stack_splits and sum_splits adds the splits", "[sk][select]") {
   const Tensor a = test::random_tensor({2, 3, 4, 5}, 1), b = test::random_tensor({2, 3, 4, 5}, 2);
   const Tensor u = stack_splits({a, b});
   REQUIRE(shape_of(u) == Shape{2, 6, 4, 5});
@@ -100,7 +99,8 @@ TEST_CASE("SK selects with a softmax across branches for every channel", "[sk]")
   CHECK(shape_of(strided.forward(test::random_tensor({2, 8, 9, 7}, 2))) == Shape{2, 4, 5, 4});
 }
 
-TEST_CASE("split attention: r-softmax across the radix splits; radix 1 a sigmoid gate", "[splat]") {
+TEST_CASE("split attention weighs the radix splits by an r-softmax and radix 1 by a sigmoid gate",
+          "[splat]") {
   manual_seed(1);
   SplitAttention r4(SplitAttentionOptions(8, 12, 3).padding(1).radix(4).cardinality(2));
   CHECK(shape_of(r4.forward(test::random_tensor({2, 8, 6, 5}, 2))) == Shape{2, 12, 6, 5});
