@@ -11,7 +11,6 @@
 #include "chapters/09_attention/selective_kernel.hpp"
 #include "chapters/09_attention/split_attention.hpp"
 #include "support/fixture.hpp"
-#include "support/module_fixture.hpp"
 
 using namespace convbook;
 using test::Fixture;
@@ -27,7 +26,7 @@ TEST_CASE("SelectiveKernel matches SKConv: output, dx, parameter gradients, runn
                            .min_dim(f.meta("L"))
                            .stride(f.meta("stride")));
     INFO(file << ": " << sk.repr());
-    test::check_module_fixture(sk, f);
+    test::check_against_pytorch(sk, f);
   }
 }
 
@@ -47,6 +46,6 @@ TEST_CASE(
             .reduction_factor(f.meta("reduction_factor"))
             .min_inter_channels(f.meta("min_inter")));
     INFO(file << ": " << splat.repr());
-    test::check_module_fixture(splat, f);
+    test::check_against_pytorch(splat, f);
   }
 }

@@ -9,9 +9,10 @@ SKConv is written as the SKNet reference implementations do (grouped conv-BN-ReL
 growing dilation, fuse by sum + global pool + FC-BN-ReLU, select by one FC per branch and a
 softmax across branches); SplAtConv2d and rSoftMax are copied from ResNeSt's official
 resnest/torch/splat.py (BatchNorm on, no DropBlock, no rectified conv), with the hidden width's
-floor of 32 made a parameter. The attribute names are convbook's parameter names. A fixture
-holds: input, dy, output, dx, every state_dict entry after the forward (running statistics
-included) and grad.<name> for every parameter, computed in float64 and stored as float32.
+floor of 32 made a parameter. The attribute names are convbook's parameter names. Each
+fixture is one module fixture (tests/tools/module_fixture.py: state_dict, input, output, dy, dx,
+grad.<name>, after.<name>) with the block's options in the metadata, for
+tests/support/fixture.hpp's check_against_pytorch.
 """
 import os
 import sys
@@ -21,6 +22,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import module_fixture  # noqa: E402
 import safetensors_io  # noqa: E402
 
 FIXTURES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
@@ -127,25 +129,8 @@ SPLAT = {
 
 
 def write(name, module, shape, metadata):
-    module = module.double().train()
-    with torch.no_grad():  # gamma != 1 and beta != 0, so BN's affine part is really tested
-        for m in module.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0, 0.5)
-    params = {n: p.detach().clone() for n, p in module.named_parameters()}
-    x = torch.randn(shape, dtype=torch.float64, requires_grad=True)
-    y = module(x)
-    dy = torch.randn_like(y)
-    (y * dy).sum().backward()
-    tensors = {"input": x.detach(), "output": y.detach(), "dy": dy, "dx": x.grad}
-    for n, t in module.state_dict().items():
-        if not n.endswith("num_batches_tracked"):
-            tensors[n] = t
-    for n, p in module.named_parameters():
-        tensors[n] = params[n]  # the weights the forward used
-        tensors["grad." + n] = p.grad
-    tensors = {n: t.detach().float() for n, t in tensors.items()}
+    module_fixture.randomize_affine(module)
+    tensors, y = module_fixture.forward_backward(module, shape)
     metadata = dict(metadata, in_channels=shape[1], torch=torch.__version__)
     path = os.path.join(FIXTURES, f"ch09_{name}.safetensors")
     safetensors_io.save(path, tensors, metadata)
