@@ -8,6 +8,7 @@
 #include "chapters/05_shuffle/shufflenet.hpp"
 #include "chapters/07_dilated/dilated_net.hpp"
 #include "chapters/09_attention/attention_cnn.hpp"
+#include "chapters/09_attention/sk_models.hpp"
 #include "convbook/error.hpp"
 
 namespace convbook::cli {
@@ -93,6 +94,16 @@ const std::vector<ModelEntry>& model_zoo() {
       {"cbam_cnn", "09_attention",
        "small_cnn with a CBAM block (r = 4, 7x7 spatial gate) after each stage",
        [](std::size_t k) { return attention_cnn(k, StageAttention::CBAM); }},
+      {"sk_cifar", "09_attention",
+       "conv3x3 3->32, max-pool, SK block 32->64 (2 branches: 3x3 dilation 1 and 2, groups 4), "
+       "max-pool, SK block 64->128, global avg-pool, linear",
+       [](std::size_t k) { return sk_cifar(k); }},
+      {"splat_cifar", "09_attention",
+       "sk_cifar's skeleton with ResNeSt split-attention blocks (3x3, radix 2, cardinality 2)",
+       [](std::size_t k) { return splat_cifar(k, 2, 2); }},
+      {"splat_cifar_r1", "09_attention",
+       "splat_cifar with radix 1: a sigmoid (SE-like) gate per cardinal group",
+       [](std::size_t k) { return splat_cifar(k, 1, 2); }},
   };
   return zoo;
 }

@@ -1,0 +1,150 @@
+// Chapter 09: the hand-written backward passes of the select kernels, SelectiveKernel and
+// SplitAttention against central finite differences, in double.
+//
+// The kernels alone (r-softmax, weighted sum of splits) are smooth and shallow: cs231n's
+// element-wise rel_error must be below 1e-7. The blocks go through BatchNorms in training mode
+// and ReLUs, where many true gradients are tiny and their element-wise relative error is
+// finite-difference noise (chapter 05 measured it), so each gradient tensor is measured at its
+// own scale, max |analytic - numeric| / max |numeric| (check.hpp's scaled_error): this
+// backward scores 1e-10 to 5e-8 here and we require < 1e-7.
+//
+// Two measured traps of finite differences, not of the backward: (1) the attention's BatchNorm
+// normalizes (N, d, 1, 1), N values per channel. With N = 3 the fuse FC's weights scored 3e-7 at
+// eps 1e-5 and 3e-5 at eps 1e-4 (truncation error, falling as eps^2: the curvature of a
+// 3-sample normalization); with N = 2 its output is +-1 whatever the input. So every block runs
+// on N = 4. (2) A pre-activation within eps of a ReLU kink makes one numeric entry wrong: the
+// R = 3 block on a 7x6 input scored 6e-2 for conv.weight (dx 5e-10) and 1.3e-9 on 7x7; the
+// PyTorch fixture agrees with the same backward.
+#include <array>
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "chapters/09_attention/selective_kernel.hpp"
+#include "chapters/09_attention/sk_select.hpp"
+#include "chapters/09_attention/split_attention.hpp"
+#include "convbook/layers/batchnorm.hpp"
+#include "convbook/random.hpp"
+#include "support/check.hpp"
+
+using namespace convbook;
+
+static_assert(sizeof(Scalar) == sizeof(double), "gradient checks run in the double build");
+
+namespace {
+
+constexpr double kEps = 1e-5;
+constexpr double kTolerance = 1e-7;
+
+// BN with gamma != 1 and beta != 0 everywhere, so no affine term can hide.
+void randomize_batchnorms(Module& m, std::uint64_t seed) {
+  Rng rng(seed);
+  for (const auto& [name, child] : m.children()) {
+    if (auto* bn = dynamic_cast<BatchNorm2d*>(child)) {
+      for (auto& v : bn->weight.value) v = rng.uniform(0.5, 1.5);
+      for (auto& v : bn->bias.value) v = 0.5 * rng.normal();
+    } else {
+      randomize_batchnorms(*child, seed + 1);
+    }
+  }
+}
+
+// dx and every parameter gradient against central differences of L = sum(y * g), each at its
+// own scale. `zero_gradient` names parameters whose true gradient is 0 (a bias right before a
+// training-mode BatchNorm, which subtracts it again): both sides must be ~0 there.
+void check_block(Module& block, const Shape& input, const std::set<std::string>& zero_gradient) {
+  randomize_batchnorms(block, 4);
+  Tensor x = test::random_tensor(input, 5);
+  const Tensor g = test::random_tensor(shape_of(block.forward(x)), 6);
+  block.zero_grad();
+  const Tensor dx = block.backward(g);
+  auto loss = [&] { return test::weighted_output(block, x, g); };
+  auto numeric = [&](Tensor& t) { return test::numeric_gradient(loss, t, kEps); };
+  INFO(block.repr() << " on " << to_string(input));
+  const double dx_error = test::scaled_error(dx, numeric(x));
+  INFO("dx scaled error " << dx_error);
+  CHECK(dx_error < kTolerance);
+  block.visit_parameters([&](const std::string& name, Parameter& p) {
+    if (p.is_buffer) return;
+    const std::vector<double> num = numeric(p.value);
+    INFO(name << " scaled error " << test::scaled_error(p.grad, num));
+    if (zero_gradient.count(name) != 0) {
+      for (std::size_t i = 0; i < num.size(); ++i) {
+        CHECK(std::abs(num[i]) < 1e-8);
+        CHECK(std::abs(double(p.grad.data()[i])) < 1e-12);
+      }
+    } else {
+      CHECK(test::scaled_error(p.grad, num) < kTolerance);
+    }
+  });
+}
+
+}  // namespace
+
+TEST_CASE("rsoftmax backward matches finite differences (double)", "[sk][gradcheck]") {
+  // (G, R, Cg): ResNeSt's grouped layout, SK's single group, and the sigmoid of radix 1.
+  for (const auto& [G, R, Cg] :
+       std::vector<std::array<std::size_t, 3>>{{2, 3, 2}, {1, 2, 5}, {3, 1, 2}}) {
+    const std::size_t N = 2, C = G * Cg;
+    Tensor z = test::random_tensor({N, R * C, 1, 1}, 7);
+    const Tensor da = test::random_tensor({N, R * C, 1, 1}, 8);
+    Tensor a = zeros(shape_of(z));
+    auto loss = [&] {
+      rsoftmax_forward(z.data(), a.data(), N, G, R, Cg);
+      double l = 0;
+      for (std::size_t i = 0; i < a.size(); ++i) l += a.data()[i] * da.data()[i];
+      return l;
+    };
+    loss();
+    Tensor dz = zeros(shape_of(z));
+    rsoftmax_backward(a.data(), da.data(), dz.data(), N, G, R, Cg);
+    INFO("G=" << G << " R=" << R << " Cg=" << Cg);
+    CHECK(test::rel_error(dz, test::numeric_gradient(loss, z, kEps)) < 1e-7);
+  }
+}
+
+TEST_CASE("weighted_sum_splits backward matches finite differences (double)", "[sk][gradcheck]") {
+  const std::size_t R = 3;
+  Tensor u = test::random_tensor({2, R * 4, 3, 5}, 9);
+  Tensor a = test::random_tensor({2, R * 4, 1, 1}, 10);
+  const Tensor dv = test::random_tensor({2, 4, 3, 5}, 11);
+  auto loss = [&] {
+    const Tensor v = weighted_sum_splits(u, a, R);
+    double l = 0;
+    for (std::size_t i = 0; i < v.size(); ++i) l += v.data()[i] * dv.data()[i];
+    return l;
+  };
+  Tensor du, da;
+  weighted_sum_splits_backward(u, a, dv, R, du, da);
+  CHECK(test::rel_error(du, test::numeric_gradient(loss, u, kEps)) < 1e-7);
+  CHECK(test::rel_error(da, test::numeric_gradient(loss, a, kEps)) < 1e-7);
+}
+
+TEST_CASE("SelectiveKernel backward matches finite differences (double)", "[sk][gradcheck]") {
+  manual_seed(21);
+  SelectiveKernel two(SelectiveKernelOptions(4, 6).branches(2).groups(2).reduction(2).min_dim(3));
+  check_block(two, {4, 4, 5, 6}, {});
+  SelectiveKernel three(
+      SelectiveKernelOptions(6, 3).branches(3).groups(3).reduction(1).min_dim(2).stride(2));
+  check_block(three, {4, 6, 7, 5}, {});
+}
+
+TEST_CASE("SplitAttention backward matches finite differences (double)", "[splat][gradcheck]") {
+  manual_seed(22);
+  // fc1's bias feeds bn1 in training mode, which subtracts its batch mean: true gradient 0.
+  SplitAttention r2g2(SplitAttentionOptions(4, 6, 3)
+                          .padding(1)
+                          .radix(2)
+                          .cardinality(2)
+                          .reduction_factor(2)
+                          .min_inter_channels(4));
+  check_block(r2g2, {4, 4, 5, 6}, {"fc1.bias"});
+  SplitAttention r1g2(
+      SplitAttentionOptions(4, 4, 3).padding(1).radix(1).cardinality(2).min_inter_channels(4));
+  check_block(r1g2, {4, 4, 4, 5}, {"fc1.bias"});
+  SplitAttention r3g1(
+      SplitAttentionOptions(3, 5, 3).stride(2).padding(1).radix(3).min_inter_channels(3));
+  check_block(r3g1, {4, 3, 7, 7}, {"fc1.bias"});
+}
