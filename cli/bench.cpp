@@ -3,7 +3,10 @@
 /// functions of chapter 01 (conv_benchmark.hpp, gemm_benchmark.hpp).
 #include "cli/bench.hpp"
 
+#include <omp.h>
+
 #include "chapters/01_convolution/gemm_benchmark.hpp"
+#include "chapters/08_deformable/deform_benchmark.hpp"
 #include "convbook/error.hpp"
 
 namespace convbook::cli {
@@ -38,10 +41,24 @@ BenchCommand::BenchCommand(CLI::App& app) {
   gemm_->add_option("--repeats", gemm_repeats_, "timed runs after a warm-up; the best is reported")
       ->capture_default_str();
   gemm_->add_flag("--json", conv_options_.json, "a JSON array of measurements");
+
+  // chapter 08: the deformable convolution kernels
+  deform_ = bench_->add_subcommand(
+      "deform", "deformable conv 3x3 64->64 @16x16: naive vs im2col, fwd and fwd+bwd ms");
+  deform_->add_option("--batch", deform_options_.batch, "batch size N")->capture_default_str();
+  deform_->add_option("--repeats", deform_options_.repeats, "timed runs after a warm-up")
+      ->capture_default_str();
+  deform_->add_option("--threads", threads_, "OpenMP threads (0: OpenMP's default)")
+      ->capture_default_str();
+  deform_->add_flag("--json", deform_options_.json, "one JSON object a line");
 }
 
 int BenchCommand::run(std::ostream& out) const {
   if (threads_ < 0) throw Error("--threads=" + std::to_string(threads_) + ", expected >= 0");
+  if (*deform_) {
+    if (threads_ > 0) omp_set_num_threads(threads_);
+    return run_deform_benchmark(deform_options_, out);
+  }
   if (*gemm_) {
     return run_gemm_benchmark(gemm_shapes_, threads_, gemm_repeats_, conv_options_.json, out);
   }

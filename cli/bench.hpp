@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "chapters/01_convolution/conv_benchmark.hpp"
+#include "chapters/08_deformable/deform_benchmark.hpp"
 
 namespace convbook::cli {
 
@@ -33,6 +34,8 @@ class BenchCommand {
   ConvBenchOptions conv_options_;
   std::vector<std::string> gemm_shapes_;
   int gemm_repeats_ = 10;
+  CLI::App* deform_ = nullptr;  // chapter 08
+  DeformBenchOptions deform_options_;
 };
 
 }  // namespace convbook::cli
