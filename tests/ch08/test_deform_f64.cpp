@@ -6,7 +6,7 @@
 //   the image), so no sample sits on a kink of the bilinear interpolant (an integer row or
 //   column), where L has no derivative and central differences average the two one-sided
 //   ones; with eps = 1e-6 the chance that a step crosses a kink is negligible (and the test
-//   is seeded). Measured: ~1e-10; we require < 1e-7. A wrong bilinear weight scores O(1).
+//   is seeded). We require < 1e-7; a wrong bilinear weight scores O(1).
 // - The DeformConv2d block, v1 and v2, through its own forward and backward, with the offset
 //   and mask branches given random weights (not the zero init, whose integer offsets are all
 //   kinks): gradcheck's element-wise relative error on dx (which flows both through the

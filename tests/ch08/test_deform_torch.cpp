@@ -4,7 +4,7 @@
 // the offsets, the mask, the weight and the bias; the whole DeformConv2d block (offset and mask
 // branches included) its output, dx and every parameter gradient. The measure is scaled_error,
 // max |ours - torch| / max |torch|, below 2e-5: float32 sums of a few hundred terms against a
-// float64 reference (measured: below 1e-6); a wrong tap, a wrong (dy, dx) order or another
+// float64 reference; a wrong tap, a wrong (dy, dx) order or another
 // derivative convention at a pixel border misses by O(1).
 #include <catch2/catch.hpp>
 #include <string>
