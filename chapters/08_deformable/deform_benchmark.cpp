@@ -19,8 +19,8 @@ namespace convbook {
 
 int run_deform_benchmark(const DeformBenchOptions& o, std::ostream& out) {
   if (o.batch < 1 || o.repeats < 1) {
-    throw Error("bench deform: --batch=" + std::to_string(o.batch) + " --repeats=" +
-                std::to_string(o.repeats) + ", expected both >= 1");
+    throw Error("bench deform: --batch=" + std::to_string(o.batch) +
+                " --repeats=" + std::to_string(o.repeats) + ", expected both >= 1");
   }
   const std::string shape = "deform3x3_64-64_16x16";
   DeformGeometry g;
@@ -76,7 +76,8 @@ int run_deform_benchmark(const DeformBenchOptions& o, std::ostream& out) {
   auto emit = [&](const std::string& algo, double fwd, double both) {
     char line[256];
     if (o.json) {
-      for (const auto& [pass, ms] : {std::pair<const char*, double>{"fwd", fwd}, {"fwd+bwd", both}}) {
+      for (const auto& [pass, ms] :
+           {std::pair<const char*, double>{"fwd", fwd}, {"fwd+bwd", both}}) {
         std::snprintf(line, sizeof line,
                       "{\"shape\": \"%s\", \"algo\": \"%s\", \"threads\": %d, \"pass\": \"%s\", "
                       "\"ms\": %.4f}\n",

@@ -8,10 +8,10 @@ namespace convbook {
 
 /// @brief What `convbook bench deform` runs.
 struct DeformBenchOptions {
-  int batch = 8;               ///< N
-  int repeats = 5;             ///< timed runs after one warm-up; the best is reported
-  bool include_naive = true;   ///< also time the naive kernels (seconds)
-  bool json = false;           ///< one JSON object a line instead of a table
+  int batch = 8;              ///< N
+  int repeats = 5;            ///< timed runs after one warm-up; the best is reported
+  bool include_naive = true;  ///< also time the naive kernels (seconds)
+  bool json = false;          ///< one JSON object a line instead of a table
 };
 
 /// @brief Times deform_conv2d (v2: offsets and mask, random non-integer offsets) on the shape

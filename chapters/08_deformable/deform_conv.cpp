@@ -14,13 +14,29 @@
 
 namespace convbook {
 
+namespace {
+
+// x(i, j) of an (H, W) plane, 0 outside it: the zero padding, extended to every integer pixel.
+template <typename T>
+T pixel_or_zero(const T* plane, int H, int W, int i, int j) {
+  return i >= 0 && i < H && j >= 0 && j < W ? plane[i * W + j] : T(0);
+}
+
+// True when some pixel of the plane lies within one pixel of (h, v) in both directions.
+template <typename T>
+bool within_reach(int H, int W, T h, T v) {
+  return h > -1 && h < H && v > -1 && v < W;
+}
+
+}  // namespace
+
 //! [bilinear-sample]
 template <typename T>
 T bilinear_sample(const T* plane, int H, int W, T h, T v) {
-  if (h <= -1 || h >= H || v <= -1 || v >= W) return 0;  // no pixel within reach
+  if (!within_reach(H, W, h, v)) return 0;  // h <= -1, h >= H, v <= -1 or v >= W
   const int h0 = int(std::floor(h)), v0 = int(std::floor(v));
   const T lh = h - h0, lv = v - v0;  // fractional parts: weights of row h0+1, column v0+1
-  auto at = [&](int i, int j) { return i >= 0 && i < H && j >= 0 && j < W ? plane[i * W + j] : T(0); };
+  auto at = [&](int i, int j) { return pixel_or_zero(plane, H, W, i, j); };
   return (1 - lh) * ((1 - lv) * at(h0, v0) + lv * at(h0, v0 + 1)) +
          lh * ((1 - lv) * at(h0 + 1, v0) + lv * at(h0 + 1, v0 + 1));
 }
@@ -34,11 +50,11 @@ T bilinear_sample_position_grad(const T* plane, int H, int W, T h, T v, T* dh, T
   // are zeros.
   const int h0 = int(std::floor(h)), v0 = int(std::floor(v));
   const T lh = h - h0, lv = v - v0;
-  auto at = [&](int i, int j) { return i >= 0 && i < H && j >= 0 && j < W ? plane[i * W + j] : T(0); };
+  auto at = [&](int i, int j) { return pixel_or_zero(plane, H, W, i, j); };
   const T x00 = at(h0, v0), x01 = at(h0, v0 + 1), x10 = at(h0 + 1, v0), x11 = at(h0 + 1, v0 + 1);
   *dh = (1 - lv) * (x10 - x00) + lv * (x11 - x01);  // d/dh of the weights (1-lh), lh
   *dv = (1 - lh) * (x01 - x00) + lh * (x11 - x10);  // d/dv of the weights (1-lv), lv
-  if (h <= -1 || h >= H || v <= -1 || v >= W) return 0;  // the value, as bilinear_sample
+  if (!within_reach(H, W, h, v)) return 0;          // the value, as bilinear_sample
   return (1 - lh) * ((1 - lv) * x00 + lv * x01) + lh * ((1 - lv) * x10 + lv * x11);
 }
 //! [bilinear-position-grad]
@@ -46,7 +62,7 @@ T bilinear_sample_position_grad(const T* plane, int H, int W, T h, T v, T* dh, T
 //! [bilinear-scatter]
 template <typename T>
 void bilinear_scatter(T* plane, int H, int W, T h, T v, T g) {
-  if (h <= -1 || h >= H || v <= -1 || v >= W) return;  // the sample read nothing
+  if (!within_reach(H, W, h, v)) return;  // the sample read nothing
   const int h0 = int(std::floor(h)), v0 = int(std::floor(v));
   const T lh = h - h0, lv = v - v0;
   auto add = [&](int i, int j, T weight) {
@@ -71,8 +87,8 @@ struct SamplePoint {
 
 //! [sample-point]
 template <typename T>
-SamplePoint<T> sample_point(const DeformGeometry& g, const T* offset, const T* mask, int o,
-                            int r, int s, int p, int q) {
+SamplePoint<T> sample_point(const DeformGeometry& g, const T* offset, const T* mask, int o, int r,
+                            int s, int p, int q) {
   const int PQ = g.P() * g.Q(), k = (o * g.R + r) * g.S + s, pq = p * g.Q() + q;
   const int oi = 2 * k * PQ + pq, mi = k * PQ + pq;
   const T h = T(p * g.stride_h - g.pad_h + r * g.dil_h) + offset[oi];
@@ -143,7 +159,8 @@ void deform_conv2d_backward_naive(const DeformGeometry& g, const T* x, const T* 
                 const SamplePoint<T> t = sample_point(g, off, msk, c / Cog, r, s, p, q);
                 const int wi = ((k * Cg + cc) * g.R + r) * g.S + s;
                 T dh, dv;  // val = x(h, v) and its derivatives with respect to h and v
-                const T val = bilinear_sample_position_grad(x + plane, g.H, g.W, t.h, t.v, &dh, &dv);
+                const T val =
+                    bilinear_sample_position_grad(x + plane, g.H, g.W, t.h, t.v, &dh, &dv);
                 // y += w * m * val(h, v): one product, four factors, four gradients
                 if (dw) dw[wi] += gy * t.m * val;
                 if (dmask && mask) dmask[n * mask_n + t.mask_index] += gy * w[wi] * val;
@@ -257,7 +274,8 @@ void deform_conv2d_forward_im2col(const DeformGeometry& g, const T* x, const T* 
            col + std::size_t(gr) * CgRS * PQ, PQ, T(0), yn + std::size_t(gr) * Kg * PQ, PQ);
     }
     if (bias) {
-      for (int k = 0; k < g.K; ++k) std::for_each(yn + k * PQ, yn + (k + 1) * PQ, [&](T& v) { v += bias[k]; });
+      for (int k = 0; k < g.K; ++k)
+        std::for_each(yn + k * PQ, yn + (k + 1) * PQ, [&](T& v) { v += bias[k]; });
     }
   }
 }
@@ -298,29 +316,29 @@ void deform_conv2d_backward_im2col(const DeformGeometry& g, const T* x, const T*
       }
     }
     if (db) {
-      for (int k = 0; k < g.K; ++k) db[k] += std::accumulate(dyn + k * PQ, dyn + (k + 1) * PQ, T(0));
+      for (int k = 0; k < g.K; ++k)
+        db[k] += std::accumulate(dyn + k * PQ, dyn + (k + 1) * PQ, T(0));
     }
   }
 }
 //! [deform-im2col-backward]
 
-#define CONVBOOK_INSTANTIATE_DEFORM(T)                                                           \
-  template T bilinear_sample(const T*, int, int, T, T);                                         \
-  template T bilinear_sample_position_grad(const T*, int, int, T, T, T*, T*);                   \
-  template void bilinear_scatter(T*, int, int, T, T, T);                                        \
-  template void deform_conv2d_forward_naive(const DeformGeometry&, const T*, const T*, const T*, \
-                                            const T*, const T*, T*);                            \
-  template void deform_conv2d_backward_naive(const DeformGeometry&, const T*, const T*,         \
-                                             const T*, const T*, const T*, T*, T*, T*, T*, T*); \
-  template void deformable_im2col(const DeformGeometry&, const T*, const T*, const T*, T*);     \
-  template void deformable_col2im(const DeformGeometry&, const T*, const T*, const T*, T*);     \
-  template void deformable_col2im_coord(const DeformGeometry&, const T*, const T*, const T*,    \
-                                        const T*, T*, T*);                                      \
-  template void deform_conv2d_forward_im2col(const DeformGeometry&, const T*, const T*,         \
-                                             const T*, const T*, const T*, T*,                  \
-                                             std::vector<T>&);                                  \
-  template void deform_conv2d_backward_im2col(const DeformGeometry&, const T*, const T*,        \
-                                              const T*, const T*, const T*, T*, T*, T*, T*, T*, \
+#define CONVBOOK_INSTANTIATE_DEFORM(T)                                                             \
+  template T bilinear_sample(const T*, int, int, T, T);                                            \
+  template T bilinear_sample_position_grad(const T*, int, int, T, T, T*, T*);                      \
+  template void bilinear_scatter(T*, int, int, T, T, T);                                           \
+  template void deform_conv2d_forward_naive(const DeformGeometry&, const T*, const T*, const T*,   \
+                                            const T*, const T*, T*);                               \
+  template void deform_conv2d_backward_naive(const DeformGeometry&, const T*, const T*, const T*,  \
+                                             const T*, const T*, T*, T*, T*, T*, T*);              \
+  template void deformable_im2col(const DeformGeometry&, const T*, const T*, const T*, T*);        \
+  template void deformable_col2im(const DeformGeometry&, const T*, const T*, const T*, T*);        \
+  template void deformable_col2im_coord(const DeformGeometry&, const T*, const T*, const T*,       \
+                                        const T*, T*, T*);                                         \
+  template void deform_conv2d_forward_im2col(const DeformGeometry&, const T*, const T*, const T*,  \
+                                             const T*, const T*, T*, std::vector<T>&);             \
+  template void deform_conv2d_backward_im2col(const DeformGeometry&, const T*, const T*, const T*, \
+                                              const T*, const T*, T*, T*, T*, T*, T*,              \
                                               std::vector<T>&);
 CONVBOOK_INSTANTIATE_DEFORM(float)
 CONVBOOK_INSTANTIATE_DEFORM(double)

@@ -81,8 +81,7 @@ void deform_conv2d_backward_naive(const DeformGeometry& g, const T* x, const T* 
 /// @param mask    its mask (OG*R*S, P, Q), or nullptr
 /// @param col     (C*R*S, P*Q), overwritten
 template <typename T>
-void deformable_im2col(const DeformGeometry& g, const T* x, const T* offset, const T* mask,
-                       T* col);
+void deformable_im2col(const DeformGeometry& g, const T* x, const T* offset, const T* mask, T* col);
 
 /// @brief The adjoint of deformable_im2col with respect to the image: every dcol entry goes
 /// back, times m and the bilinear weights, to the four pixels its sample read.

@@ -72,8 +72,8 @@ DeformGeometry deform_geometry(const Conv2dOptions& o, std::size_t offset_groups
 
 DeformConv2d::DeformConv2d(const Conv2dOptions& options, DeformVersion version,
                            std::size_t offset_groups)
-    : conv_offset(branch_options(options, 2 * offset_groups * options.kernel_size().h *
-                                              options.kernel_size().w)),
+    : conv_offset(branch_options(
+          options, 2 * offset_groups * options.kernel_size().h * options.kernel_size().w)),
       conv_mask(branch_options(options,
                                offset_groups * options.kernel_size().h * options.kernel_size().w)),
       options_(options),
@@ -111,12 +111,12 @@ Tensor DeformConv2d::forward(const Tensor& x) {
   offset_ = conv_offset.forward(x);  // (N, 2*OG*R*S, P, Q)
   const Scalar* m = nullptr;
   if (version_ == DeformVersion::V2) {
-    mask_ = conv_mask.forward(x);    // logits (N, OG*R*S, P, Q)
+    mask_ = conv_mask.forward(x);                                        // logits (N, OG*R*S, P, Q)
     for (Scalar& v : mask_) v = Scalar(1) / (Scalar(1) + std::exp(-v));  // sigmoid
     m = mask_.data();
   }
-  Tensor y = zeros({x.shape()[0], options_.out_channels(), std::size_t(last_.P()),
-                    std::size_t(last_.Q())});
+  Tensor y = zeros(
+      {x.shape()[0], options_.out_channels(), std::size_t(last_.P()), std::size_t(last_.Q())});
   const Scalar* b = options_.bias() ? bias.value.data() : nullptr;
   if (algo_ == DeformAlgo::Naive) {
     deform_conv2d_forward_naive(last_, x.data(), offset_.data(), m, weight.value.data(), b,

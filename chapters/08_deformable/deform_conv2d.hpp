@@ -76,10 +76,10 @@ class DeformConv2d : public Module {
   /// @brief The options this layer was built with.
   const Conv2dOptions& options() const { return options_; }
 
-  Parameter weight;     ///< (K, C/G, R, S)
-  Parameter bias;       ///< (K); not registered when options.bias() is false
-  Conv2d conv_offset;   ///< C -> 2*OG*R*S, zero-initialized
-  Conv2d conv_mask;     ///< C -> OG*R*S, zero-initialized; registered for v2 only
+  Parameter weight;    ///< (K, C/G, R, S)
+  Parameter bias;      ///< (K); not registered when options.bias() is false
+  Conv2d conv_offset;  ///< C -> 2*OG*R*S, zero-initialized
+  Conv2d conv_mask;    ///< C -> OG*R*S, zero-initialized; registered for v2 only
 
  private:
   Conv2dOptions options_;

@@ -23,8 +23,8 @@ namespace {
 ModulePtr conv3x3(std::size_t in, std::size_t out, DeformMode mode) {
   const Conv2dOptions o = Conv2dOptions(in, out, 3).padding(1).bias(false);
   if (mode == DeformMode::Regular) return std::make_unique<Conv2d>(o);
-  return std::make_unique<DeformConv2d>(o, mode == DeformMode::V2 ? DeformVersion::V2
-                                                                  : DeformVersion::V1);
+  return std::make_unique<DeformConv2d>(
+      o, mode == DeformMode::V2 ? DeformVersion::V2 : DeformVersion::V1);
 }
 
 }  // namespace
@@ -43,7 +43,7 @@ ModulePtr deform_cifar(std::size_t num_classes, DeformMode mode) {
   net->emplace<Conv2d>(Conv2dOptions(64, 64, 3).padding(1).bias(false));
   net->emplace<BatchNorm2d>(64);
   net->emplace<ReLU>();
-  net->emplace<MaxPool2d>(2);  // (N, 64, 8, 8)
+  net->emplace<MaxPool2d>(2);              // (N, 64, 8, 8)
   net->push_back(conv3x3(64, 128, mode));  // the deformable layer, at 8x8
   net->emplace<BatchNorm2d>(128);
   net->emplace<ReLU>();

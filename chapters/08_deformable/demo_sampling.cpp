@@ -40,7 +40,8 @@ std::vector<Point> taps(const DeformConv2d& layer, int p, int q, bool learned) {
   for (int r = 0; r < 3; ++r) {
     for (int s = 0; s < 3; ++s) {
       const int k = r * 3 + s;
-      const double dy = learned ? off(0, 2 * k, p, q) : 0, dx = learned ? off(0, 2 * k + 1, p, q) : 0;
+      const double dy = learned ? off(0, 2 * k, p, q) : 0,
+                   dx = learned ? off(0, 2 * k + 1, p, q) : 0;
       pts.push_back({p - 1 + r + dy, q - 1 + s + dx});
     }
   }
@@ -96,9 +97,10 @@ int main(int argc, char** argv) {
         mask_max = std::max(mask_max, double(v));
       }
     }
-    std::printf("over %zu test images: tap displacement mean %.3f, max %.3f (pixels of the 8x8 "
-                "map; x4 in image pixels); mask mean %.3f, min %.3f, max %.3f\n",
-                stats_images, moved, moved_max, mask, mask_min, mask_max);
+    std::printf(
+        "over %zu test images: tap displacement mean %.3f, max %.3f (pixels of the 8x8 "
+        "map; x4 in image pixels); mask mean %.3f, min %.3f, max %.3f\n",
+        stats_images, moved, moved_max, mask, mask_min, mask_max);
 
     // The picture: output (4, 4) of the 8x8 map, one panel per image.
     const std::string dir = out + ".data";
@@ -110,7 +112,8 @@ int main(int argc, char** argv) {
        << "set xtics 0,8,32\nset ytics 0,8,32\n";
     for (std::size_t i = 0; i < images.size(); ++i) {
       const std::size_t index = images[i];
-      if (index >= data.test.size()) throw Error("demo_sampling: image " + std::to_string(index) + " is past the test set");
+      if (index >= data.test.size())
+        throw Error("demo_sampling: image " + std::to_string(index) + " is past the test set");
       normalize_image(data.test.image(index), Normalize{}, x.data());
       model->forward(x);
       const std::string base = dir + "/" + std::to_string(index);
@@ -133,11 +136,13 @@ int main(int argc, char** argv) {
     gp << "unset multiplot\n";
     gp.close();
     if (std::system(("gnuplot '" + dir + "/plot.gp'").c_str()) != 0) {
-      throw Error("demo_sampling: gnuplot failed on " + dir + "/plot.gp (is gnuplot-nox installed?)");
+      throw Error("demo_sampling: gnuplot failed on " + dir +
+                  "/plot.gp (is gnuplot-nox installed?)");
     }
-    std::printf("wrote %s: white rings = the regular 3x3 grid of output (4, 4) of the 8x8 map, "
-                "red dots = the learned sampling locations\n",
-                out.c_str());
+    std::printf(
+        "wrote %s: white rings = the regular 3x3 grid of output (4, 4) of the 8x8 map, "
+        "red dots = the learned sampling locations\n",
+        out.c_str());
   } catch (const std::exception& e) {
     std::fprintf(stderr, "ch08_demo_sampling: error: %s\n", e.what());
     return 2;

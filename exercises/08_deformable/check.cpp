@@ -2,8 +2,6 @@
 // bilinear_sample_position_grad, deformable_im2col and deformable_col2im_coord
 // (chapters/08_deformable/deform_conv.hpp), on random positions that include pixels, the
 // border rows and columns, and samples fully outside the image.
-#include "support/exercise_check.hpp"
-
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <vector>
@@ -11,6 +9,7 @@
 #include "chapters/08_deformable/deform_conv.hpp"
 #include "convbook/random.hpp"
 #include "exercise.hpp"
+#include "support/exercise_check.hpp"
 
 using namespace convbook;
 using exercise::allclose_ratio;
@@ -33,9 +32,10 @@ DeformGeometry geometry(const ex08::Window& win, int C) {
   return g;
 }
 
-const std::vector<ex08::Window> windows = {
-    {7, 6, 3, 3, 1, 1, 1, 0, 0}, {7, 6, 3, 3, 1, 1, 1, 3, 5}, {9, 8, 3, 3, 2, 2, 2, 2, 1},
-    {6, 7, 2, 3, 1, 0, 1, 4, 2}};
+const std::vector<ex08::Window> windows = {{7, 6, 3, 3, 1, 1, 1, 0, 0},
+                                           {7, 6, 3, 3, 1, 1, 1, 3, 5},
+                                           {9, 8, 3, 3, 2, 2, 2, 2, 1},
+                                           {6, 7, 2, 3, 1, 0, 1, 4, 2}};
 
 }  // namespace
 

@@ -11,8 +11,8 @@ float bilinear(const std::vector<float>& /*plane*/, int /*H*/, int /*W*/, float 
   throw Error("exercise 08.1a bilinear: not implemented yet");
 }
 
-std::vector<float> bilinear_position_grad(const std::vector<float>& /*plane*/, int /*H*/,
-                                          int /*W*/, float /*h*/, float /*v*/) {
+std::vector<float> bilinear_position_grad(const std::vector<float>& /*plane*/, int /*H*/, int /*W*/,
+                                          float /*h*/, float /*v*/) {
   throw Error("exercise 08.1b bilinear_position_grad: not implemented yet");
 }
 

@@ -14,10 +14,10 @@ namespace convbook::ex08 {
 /// @brief The sampling geometry of one output position (p, q): kernel R x S, stride, padding
 /// and dilation (the same on both axes), one offset group.
 struct Window {
-  int H, W;          ///< input size
-  int R, S;          ///< kernel size
+  int H, W;  ///< input size
+  int R, S;  ///< kernel size
   int stride, pad, dilation;
-  int p, q;          ///< the output position
+  int p, q;  ///< the output position
 };
 
 /// @brief Exercise 08.1a: x(h, v) of one (H, W) plane by bilinear interpolation, as
@@ -44,8 +44,7 @@ std::vector<float> deformable_column(const std::vector<float>& x, int C, const W
 /// @brief Exercise 08.3: the gradient of L with respect to the 2*R*S offsets of (p, q), given
 /// dcol, the gradient of L with respect to that column (C*R*S values).
 std::vector<float> offset_gradient(const std::vector<float>& x, int C, const Window& win,
-                                   const std::vector<float>& offset,
-                                   const std::vector<float>& mask,
+                                   const std::vector<float>& offset, const std::vector<float>& mask,
                                    const std::vector<float>& dcol);
 
 }  // namespace convbook::ex08

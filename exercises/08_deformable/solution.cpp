@@ -29,7 +29,8 @@ float bilinear(const std::vector<float>& plane, int H, int W, float h, float v) 
   if (h <= -1 || h >= H || v <= -1 || v >= W) return 0;
   const int h0 = int(std::floor(h)), v0 = int(std::floor(v));
   const float a = h - h0, b = v - v0;
-  return (1 - a) * (1 - b) * pixel(plane, H, W, h0, v0) + (1 - a) * b * pixel(plane, H, W, h0, v0 + 1) +
+  return (1 - a) * (1 - b) * pixel(plane, H, W, h0, v0) +
+         (1 - a) * b * pixel(plane, H, W, h0, v0 + 1) +
          a * (1 - b) * pixel(plane, H, W, h0 + 1, v0) + a * b * pixel(plane, H, W, h0 + 1, v0 + 1);
 }
 
@@ -63,8 +64,7 @@ std::vector<float> deformable_column(const std::vector<float>& x, int C, const W
 
 //! [solution-offset-gradient]
 std::vector<float> offset_gradient(const std::vector<float>& x, int C, const Window& win,
-                                   const std::vector<float>& offset,
-                                   const std::vector<float>& mask,
+                                   const std::vector<float>& offset, const std::vector<float>& mask,
                                    const std::vector<float>& dcol) {
   // col[c, k] = m_k x_c(h_k, v_k): the offset of tap k moves the samples of every channel, so
   // dL/d(dy_k) = sum_c dcol[c, k] m_k dx_c/dh, and the same with v for dx_k.

@@ -48,9 +48,9 @@ Result run(const DeformGeometry& g, bool v2, DeformAlgo algo, const std::vector<
            const std::vector<Scalar>& offset, const std::vector<Scalar>& mask,
            const std::vector<Scalar>& w, const std::vector<Scalar>& b,
            const std::vector<Scalar>& dy) {
-  Result r{std::vector<Scalar>(dy.size()), std::vector<Scalar>(x.size()),
+  Result r{std::vector<Scalar>(dy.size()),     std::vector<Scalar>(x.size()),
            std::vector<Scalar>(offset.size()), std::vector<Scalar>(mask.size()),
-           std::vector<Scalar>(w.size()), std::vector<Scalar>(b.size())};
+           std::vector<Scalar>(w.size()),      std::vector<Scalar>(b.size())};
   const Scalar* m = v2 ? mask.data() : nullptr;
   Scalar* dm = v2 ? r.dmask.data() : nullptr;
   std::vector<Scalar> ws;
@@ -60,8 +60,8 @@ Result run(const DeformGeometry& g, bool v2, DeformAlgo algo, const std::vector<
                                  r.doffset.data(), dm, r.dw.data(), r.db.data());
   } else {
     deform_conv2d_forward_im2col(g, x.data(), offset.data(), m, w.data(), b.data(), r.y.data(), ws);
-    deform_conv2d_backward_im2col(g, x.data(), offset.data(), m, w.data(), dy.data(),
-                                  r.dx.data(), r.doffset.data(), dm, r.dw.data(), r.db.data(), ws);
+    deform_conv2d_backward_im2col(g, x.data(), offset.data(), m, w.data(), dy.data(), r.dx.data(),
+                                  r.doffset.data(), dm, r.dw.data(), r.db.data(), ws);
   }
   return r;
 }
@@ -131,7 +131,8 @@ TEST_CASE("integer offsets sample exactly on pixels: a regular conv of the shift
         for (int j = 0; j < canvas.W; ++j) {
           const int h = i - g.pad_h + a, v = j - g.pad_w + d;
           if (h >= 0 && h < g.H && v >= 0 && v < g.W)
-            shifted[std::size_t((nc * canvas.H + i) * canvas.W + j)] = x[std::size_t((nc * g.H + h) * g.W + v)];
+            shifted[std::size_t((nc * canvas.H + i) * canvas.W + j)] =
+                x[std::size_t((nc * g.H + h) * g.W + v)];
         }
     std::vector<Scalar> y(std::size_t(g.N) * g.K * g.P() * g.Q()), ref(y.size()), ws;
     deform_conv2d_forward_im2col(g, x.data(), offset.data(), static_cast<const Scalar*>(nullptr),
@@ -154,21 +155,21 @@ TEST_CASE("bilinear sampling on the border, beyond it and fully outside", "[ch08
     bilinear_sample_position_grad(plane.data(), 3, 4, Scalar(h), Scalar(v), &dh, &dv);
     return std::pair<double, double>(dh, dv);
   };
-  CHECK(sample(1, 2) == Approx(13));       // on a pixel
+  CHECK(sample(1, 2) == Approx(13));          // on a pixel
   CHECK(sample(1.5, 2.25) == Approx(18.25));  // inside: bilinear
-  CHECK(sample(2, 3) == Approx(24));       // the last pixel, h = H-1, v = W-1
-  CHECK(sample(2.5, 1) == Approx(11));     // half a pixel below: half of row 2, half of zeros
-  CHECK(sample(-0.5, 0) == Approx(0.5));   // half a pixel above row 0
-  CHECK(sample(-1, 1) == 0);               // h = -1 exactly: no pixel within reach
-  CHECK(sample(3, 1) == 0);                // h = H
-  CHECK(sample(1, 4) == 0);                // v = W
-  CHECK(sample(-5, 9) == 0);               // fully outside
+  CHECK(sample(2, 3) == Approx(24));          // the last pixel, h = H-1, v = W-1
+  CHECK(sample(2.5, 1) == Approx(11));        // half a pixel below: half of row 2, half of zeros
+  CHECK(sample(-0.5, 0) == Approx(0.5));      // half a pixel above row 0
+  CHECK(sample(-1, 1) == 0);                  // h = -1 exactly: no pixel within reach
+  CHECK(sample(3, 1) == 0);                   // h = H
+  CHECK(sample(1, 4) == 0);                   // v = W
+  CHECK(sample(-5, 9) == 0);                  // fully outside
   // the derivative at integer positions is the one from the right (torchvision's convention)
-  CHECK(grad(1, 2).first == Approx(10));   // x(2, 2) - x(1, 2)
-  CHECK(grad(1, 2).second == Approx(1));   // x(1, 3) - x(1, 2)
-  CHECK(grad(-1, 1).first == Approx(2));   // x(0, 1) - 0: the sample starts to see row 0
-  CHECK(grad(2, 1).first == Approx(-22));  // 0 - x(2, 1): past the last row
-  CHECK(grad(1, 3).second == Approx(-14)); // 0 - x(1, 3)
+  CHECK(grad(1, 2).first == Approx(10));    // x(2, 2) - x(1, 2)
+  CHECK(grad(1, 2).second == Approx(1));    // x(1, 3) - x(1, 2)
+  CHECK(grad(-1, 1).first == Approx(2));    // x(0, 1) - 0: the sample starts to see row 0
+  CHECK(grad(2, 1).first == Approx(-22));   // 0 - x(2, 1): past the last row
+  CHECK(grad(1, 3).second == Approx(-14));  // 0 - x(1, 3)
   CHECK(grad(-5, 9).first == 0);
   CHECK(grad(-5, 9).second == 0);
 }
@@ -230,12 +231,11 @@ TEST_CASE("DeformConv2d names its parameters as a state_dict, counts its cost", 
   DeformConv2d v1(Conv2dOptions(8, 8, 3), DeformVersion::V1, 2);
   names.clear();
   v1.visit_parameters([&](const std::string& n, Parameter&) { names.push_back(n); });
-  CHECK(names == std::vector<std::string>{"weight", "bias", "conv_offset.weight",
-                                          "conv_offset.bias"});
+  CHECK(names ==
+        std::vector<std::string>{"weight", "bias", "conv_offset.weight", "conv_offset.bias"});
 }
 
-TEST_CASE("bad deformable configurations throw, naming the value and what was expected",
-          "[ch08]") {
+TEST_CASE("bad deformable configurations throw, naming the value and what was expected", "[ch08]") {
   auto message = [](auto&& f) {
     try {
       f();
@@ -247,11 +247,17 @@ TEST_CASE("bad deformable configurations throw, naming the value and what was ex
   CHECK_THAT(message([] { DeformConv2d(Conv2dOptions(6, 4, 3), DeformVersion::V2, 4); }),
              Catch::Contains("offset_groups=4") && Catch::Contains("in_channels=6"));
   DeformConv2d layer(Conv2dOptions(3, 4, 3));
-  CHECK_THAT(message([&] { layer.forward(zeros({1, 5, 8, 8})); }),
+  CHECK_THAT(message([&] {
+               layer.forward(zeros({1, 5, 8, 8}));
+             }),
              Catch::Contains("5 channels") && Catch::Contains("in_channels=3"));
-  CHECK_THAT(message([&] { layer.forward(zeros({1, 3, 2, 2})); }),
+  CHECK_THAT(message([&] {
+               layer.forward(zeros({1, 3, 2, 2}));
+             }),
              Catch::Contains("(3, 3)") && Catch::Contains("expected it to fit"));
-  CHECK_THAT(message([&] { layer.backward(zeros({1, 4, 6, 6})); }),
+  CHECK_THAT(message([&] {
+               layer.backward(zeros({1, 4, 6, 6}));
+             }),
              Catch::Contains("before forward"));
   CHECK_THAT(message([] { deform_cifar(0); }), Catch::Contains("num_classes=0"));
 }

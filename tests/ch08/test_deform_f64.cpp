@@ -31,12 +31,12 @@ constexpr double kTolerance = 1e-7;
 
 void check_kernel_gradients(const DeformGeometry& g, bool v2, DeformAlgo algo) {
   const std::size_t taps = std::size_t(g.N) * g.OG * g.R * g.S * g.P() * g.Q();
-  Tensor x = test::random_tensor({std::size_t(g.N), std::size_t(g.C), std::size_t(g.H),
-                                  std::size_t(g.W)}, 1);
+  Tensor x = test::random_tensor(
+      {std::size_t(g.N), std::size_t(g.C), std::size_t(g.H), std::size_t(g.W)}, 1);
   Tensor offset = test::random_tensor({2 * taps, 1, 1, 1}, 2) * 1.7;
   Tensor mask = test::random_tensor({taps, 1, 1, 1}, 3);
-  Tensor w = test::random_tensor({std::size_t(g.K), std::size_t(g.C / g.G), std::size_t(g.R),
-                                  std::size_t(g.S)}, 4);
+  Tensor w = test::random_tensor(
+      {std::size_t(g.K), std::size_t(g.C / g.G), std::size_t(g.R), std::size_t(g.S)}, 4);
   Tensor b = test::random_tensor({std::size_t(g.K), 1, 1, 1}, 5);
   const Shape y_shape = {std::size_t(g.N), std::size_t(g.K), std::size_t(g.P()),
                          std::size_t(g.Q())};
@@ -97,9 +97,10 @@ TEST_CASE("deformable kernels: gradients to input, offsets, mask, weight and bia
   }
 }
 
-TEST_CASE("DeformConv2d v1 and v2 blocks: dx through sampling and branches, every parameter "
-          "(double)",
-          "[ch08][gradcheck]") {
+TEST_CASE(
+    "DeformConv2d v1 and v2 blocks: dx through sampling and branches, every parameter "
+    "(double)",
+    "[ch08][gradcheck]") {
   for (DeformVersion version : {DeformVersion::V1, DeformVersion::V2}) {
     for (DeformAlgo algo : {DeformAlgo::Naive, DeformAlgo::Im2col}) {
       DeformConv2d block(Conv2dOptions(4, 3, 3).padding(1).groups(1), version, 2);

@@ -46,8 +46,7 @@ void check_op_fixture(const std::string& file, DeformAlgo algo) {
   INFO(file << (algo == DeformAlgo::Naive ? " naive" : " im2col"));
   const DeformGeometry g = fixture_geometry(f);
   const bool v2 = f.meta("v2") == 1;
-  const Tensor x = f["input"], offset = f["offset"], w = f["weight"], b = f["bias"],
-               dy = f["dy"];
+  const Tensor x = f["input"], offset = f["offset"], w = f["weight"], b = f["bias"], dy = f["dy"];
   const Tensor mask = v2 ? f["mask"] : Tensor();
   const Scalar* m = v2 ? mask.data() : nullptr;
   Tensor y = zeros(shape_of(dy)), dx = zeros(shape_of(x)), doffset = zeros(shape_of(offset));
@@ -62,8 +61,8 @@ void check_op_fixture(const std::string& file, DeformAlgo algo) {
     deform_conv2d_forward_im2col(g, x.data(), offset.data(), m, w.data(), b.data(), y.data(),
                                  workspace);
     deform_conv2d_backward_im2col(g, x.data(), offset.data(), m, w.data(), dy.data(), dx.data(),
-                                  doffset.data(), v2 ? dmask.data() : nullptr, dw.data(),
-                                  db.data(), workspace);
+                                  doffset.data(), v2 ? dmask.data() : nullptr, dw.data(), db.data(),
+                                  workspace);
   }
   CHECK(test::scaled_error(y, f["output"]) < kTolerance);
   CHECK(test::scaled_error(dx, f["grad.input"]) < kTolerance);
@@ -75,9 +74,10 @@ void check_op_fixture(const std::string& file, DeformAlgo algo) {
 
 }  // namespace
 
-TEST_CASE("deform_conv2d kernels match torchvision: output and gradients to input, offset, "
-          "mask, weight, bias",
-          "[ch08][torch]") {
+TEST_CASE(
+    "deform_conv2d kernels match torchvision: output and gradients to input, offset, "
+    "mask, weight, bias",
+    "[ch08][torch]") {
   for (DeformAlgo algo : {DeformAlgo::Naive, DeformAlgo::Im2col}) {
     check_op_fixture("ch08_op_basic.safetensors", algo);    // 3x3, padding 1
     check_op_fixture("ch08_op_strided.safetensors", algo);  // stride, dilation, groups, OG 2
