@@ -44,25 +44,15 @@ int run_deform_benchmark(const DeformBenchOptions& o, std::ostream& out) {
   std::vector<Scalar> y(dy.size()), dx(x.size()), doffset(offset.size()), dmask(mask.size()),
       dw(w.size()), workspace;
 
-  auto deform = [&](bool naive, bool backward) {
-    if (naive) {
-      deform_conv2d_forward_naive(g, x.data(), offset.data(), mask.data(), w.data(),
-                                  static_cast<const Scalar*>(nullptr), y.data());
-    } else {
-      deform_conv2d_forward_im2col(g, x.data(), offset.data(), mask.data(), w.data(),
-                                   static_cast<const Scalar*>(nullptr), y.data(), workspace);
-    }
+  auto deform = [&](DeformAlgo algo, bool backward) {
+    deform_conv2d_forward(algo, g, x.data(), offset.data(), mask.data(), w.data(),
+                          static_cast<const Scalar*>(nullptr), y.data(), workspace);
     if (!backward) return;
-    if (naive) {
-      deform_conv2d_backward_naive(g, x.data(), offset.data(), mask.data(), w.data(), dy.data(),
-                                   dx.data(), doffset.data(), dmask.data(), dw.data(),
-                                   static_cast<Scalar*>(nullptr));
-    } else {
-      deform_conv2d_backward_im2col(g, x.data(), offset.data(), mask.data(), w.data(), dy.data(),
-                                    dx.data(), doffset.data(), dmask.data(), dw.data(),
-                                    static_cast<Scalar*>(nullptr), workspace);
-    }
+    deform_conv2d_backward(algo, g, x.data(), offset.data(), mask.data(), w.data(), dy.data(),
+                           dx.data(), doffset.data(), dmask.data(), dw.data(),
+                           static_cast<Scalar*>(nullptr), workspace);
   };
+
   Conv2d conv(Conv2dOptions(64, 64, 3).padding(1).bias(false));
   Tensor xt = zeros({std::size_t(g.N), 64, 16, 16});
   std::copy(x.begin(), x.end(), xt.begin());
@@ -93,8 +83,9 @@ int run_deform_benchmark(const DeformBenchOptions& o, std::ostream& out) {
   for (bool naive : {false, true}) {
     if (naive && !o.include_naive) continue;
     const int reps = naive ? 1 : o.repeats;
-    const double fwd = best_ms(reps, [&] { deform(naive, false); });
-    const double both = best_ms(reps, [&] { deform(naive, true); });
+    const DeformAlgo algo = naive ? DeformAlgo::Naive : DeformAlgo::Im2col;
+    const double fwd = best_ms(reps, [&] { deform(algo, false); });
+    const double both = best_ms(reps, [&] { deform(algo, true); });
     emit(naive ? "deform-naive" : "deform-im2col", fwd, both);
   }
   const double fwd = best_ms(o.repeats, [&] { conv.forward(xt); });

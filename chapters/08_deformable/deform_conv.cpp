@@ -323,6 +323,28 @@ void deform_conv2d_backward_im2col(const DeformGeometry& g, const T* x, const T*
 }
 //! [deform-im2col-backward]
 
+template <typename T>
+void deform_conv2d_forward(DeformAlgo algo, const DeformGeometry& g, const T* x, const T* offset,
+                           const T* mask, const T* w, const T* bias, T* y,
+                           std::vector<T>& workspace) {
+  if (algo == DeformAlgo::Naive) {
+    deform_conv2d_forward_naive(g, x, offset, mask, w, bias, y);
+  } else {
+    deform_conv2d_forward_im2col(g, x, offset, mask, w, bias, y, workspace);
+  }
+}
+
+template <typename T>
+void deform_conv2d_backward(DeformAlgo algo, const DeformGeometry& g, const T* x, const T* offset,
+                            const T* mask, const T* w, const T* dy, T* dx, T* doffset, T* dmask,
+                            T* dw, T* db, std::vector<T>& workspace) {
+  if (algo == DeformAlgo::Naive) {
+    deform_conv2d_backward_naive(g, x, offset, mask, w, dy, dx, doffset, dmask, dw, db);
+  } else {
+    deform_conv2d_backward_im2col(g, x, offset, mask, w, dy, dx, doffset, dmask, dw, db, workspace);
+  }
+}
+
 #define CONVBOOK_INSTANTIATE_DEFORM(T)                                                             \
   template T bilinear_sample(const T*, int, int, T, T);                                            \
   template T bilinear_sample_position_grad(const T*, int, int, T, T, T*, T*);                      \
@@ -339,7 +361,12 @@ void deform_conv2d_backward_im2col(const DeformGeometry& g, const T* x, const T*
                                              const T*, const T*, T*, std::vector<T>&);             \
   template void deform_conv2d_backward_im2col(const DeformGeometry&, const T*, const T*, const T*, \
                                               const T*, const T*, T*, T*, T*, T*, T*,              \
-                                              std::vector<T>&);
+                                              std::vector<T>&);                                    \
+  template void deform_conv2d_forward(DeformAlgo, const DeformGeometry&, const T*, const T*,       \
+                                      const T*, const T*, const T*, T*, std::vector<T>&);          \
+  template void deform_conv2d_backward(DeformAlgo, const DeformGeometry&, const T*, const T*,      \
+                                       const T*, const T*, const T*, T*, T*, T*, T*, T*,           \
+                                       std::vector<T>&);
 CONVBOOK_INSTANTIATE_DEFORM(float)
 CONVBOOK_INSTANTIATE_DEFORM(double)
 #undef CONVBOOK_INSTANTIATE_DEFORM

@@ -23,6 +23,12 @@
 
 namespace convbook {
 
+/// @brief Which kernels compute a deformable convolution.
+enum class DeformAlgo {
+  Naive,   ///< deform_conv2d_forward_naive / backward_naive: one bilinear sample per term
+  Im2col,  ///< deformable im2col + gemm(), the default of DeformConv2d
+};
+
 /// @brief The sizes of a deformable convolution: a ConvGeometry and the offset groups.
 struct DeformGeometry : ConvGeometry {
   int OG = 1;  ///< offset groups: channels split in OG sets that share one offset field
@@ -119,5 +125,18 @@ template <typename T>
 void deform_conv2d_backward_im2col(const DeformGeometry& g, const T* x, const T* offset,
                                    const T* mask, const T* w, const T* dy, T* dx, T* doffset,
                                    T* dmask, T* dw, T* db, std::vector<T>& workspace);
+
+/// @brief deform_conv2d_forward_naive or deform_conv2d_forward_im2col, as `algo` says
+/// (the naive kernel does not use the workspace).
+template <typename T>
+void deform_conv2d_forward(DeformAlgo algo, const DeformGeometry& g, const T* x, const T* offset,
+                           const T* mask, const T* w, const T* bias, T* y,
+                           std::vector<T>& workspace);
+
+/// @brief deform_conv2d_backward_naive or deform_conv2d_backward_im2col, as `algo` says.
+template <typename T>
+void deform_conv2d_backward(DeformAlgo algo, const DeformGeometry& g, const T* x, const T* offset,
+                            const T* mask, const T* w, const T* dy, T* dx, T* doffset, T* dmask,
+                            T* dw, T* db, std::vector<T>& workspace);
 
 }  // namespace convbook

@@ -118,13 +118,8 @@ Tensor DeformConv2d::forward(const Tensor& x) {
   Tensor y = zeros(
       {x.shape()[0], options_.out_channels(), std::size_t(last_.P()), std::size_t(last_.Q())});
   const Scalar* b = options_.bias() ? bias.value.data() : nullptr;
-  if (algo_ == DeformAlgo::Naive) {
-    deform_conv2d_forward_naive(last_, x.data(), offset_.data(), m, weight.value.data(), b,
-                                y.data());
-  } else {
-    deform_conv2d_forward_im2col(last_, x.data(), offset_.data(), m, weight.value.data(), b,
-                                 y.data(), conv_workspace_arena());
-  }
+  deform_conv2d_forward(algo_, last_, x.data(), offset_.data(), m, weight.value.data(), b, y.data(),
+                        conv_workspace_arena());
   input_ = x;
   has_input_ = true;
   return y;
@@ -142,14 +137,9 @@ Tensor DeformConv2d::backward(const Tensor& dy) {
   Scalar* dm = v2 ? dmask.data() : nullptr;
   Scalar* db = options_.bias() ? bias.grad.data() : nullptr;
   // 1. the sampling convolution: dx (through the bilinear weights), d offset, d mask, dw, db
-  if (algo_ == DeformAlgo::Naive) {
-    deform_conv2d_backward_naive(last_, input_.data(), offset_.data(), m, weight.value.data(),
-                                 dy.data(), dx.data(), doffset.data(), dm, weight.grad.data(), db);
-  } else {
-    deform_conv2d_backward_im2col(last_, input_.data(), offset_.data(), m, weight.value.data(),
-                                  dy.data(), dx.data(), doffset.data(), dm, weight.grad.data(), db,
-                                  conv_workspace_arena());
-  }
+  deform_conv2d_backward(algo_, last_, input_.data(), offset_.data(), m, weight.value.data(),
+                         dy.data(), dx.data(), doffset.data(), dm, weight.grad.data(), db,
+                         conv_workspace_arena());
   // 2. the offset branch: x also reached y through the offsets it predicted
   dx += conv_offset.backward(doffset);
   // 3. the mask branch (v2): through the sigmoid, d logit = d mask * m (1 - m)

@@ -22,12 +22,6 @@ namespace convbook {
 /// @brief DCNv1 (learned offsets) or DCNv2 (learned offsets and a modulation mask).
 enum class DeformVersion { V1, V2 };
 
-/// @brief How DeformConv2d computes its sampling convolution.
-enum class DeformAlgo {
-  Naive,   ///< deform_conv2d_forward_naive / backward_naive: one bilinear sample per term
-  Im2col,  ///< deformable im2col + gemm(), the default
-};
-
 /// @brief The geometry of a deformable convolution of `options` on an input of shape `input`,
 /// with `offset_groups` offset groups.
 /// @throws Error naming the value when the input is not (N, C, H, W) with C = in_channels, the

@@ -54,15 +54,9 @@ Result run(const DeformGeometry& g, bool v2, DeformAlgo algo, const std::vector<
   const Scalar* m = v2 ? mask.data() : nullptr;
   Scalar* dm = v2 ? r.dmask.data() : nullptr;
   std::vector<Scalar> ws;
-  if (algo == DeformAlgo::Naive) {
-    deform_conv2d_forward_naive(g, x.data(), offset.data(), m, w.data(), b.data(), r.y.data());
-    deform_conv2d_backward_naive(g, x.data(), offset.data(), m, w.data(), dy.data(), r.dx.data(),
-                                 r.doffset.data(), dm, r.dw.data(), r.db.data());
-  } else {
-    deform_conv2d_forward_im2col(g, x.data(), offset.data(), m, w.data(), b.data(), r.y.data(), ws);
-    deform_conv2d_backward_im2col(g, x.data(), offset.data(), m, w.data(), dy.data(), r.dx.data(),
-                                  r.doffset.data(), dm, r.dw.data(), r.db.data(), ws);
-  }
+  deform_conv2d_forward(algo, g, x.data(), offset.data(), m, w.data(), b.data(), r.y.data(), ws);
+  deform_conv2d_backward(algo, g, x.data(), offset.data(), m, w.data(), dy.data(), r.dx.data(),
+                         r.doffset.data(), dm, r.dw.data(), r.db.data(), ws);
   return r;
 }
 

@@ -46,11 +46,7 @@ void check_kernel_gradients(const DeformGeometry& g, bool v2, DeformAlgo algo) {
 
   auto loss = [&] {
     Tensor y = zeros(y_shape);
-    if (algo == DeformAlgo::Naive) {
-      deform_conv2d_forward_naive(g, x.data(), offset.data(), m, w.data(), b.data(), y.data());
-    } else {
-      deform_conv2d_forward_im2col(g, x.data(), offset.data(), m, w.data(), b.data(), y.data(), ws);
-    }
+    deform_conv2d_forward(algo, g, x.data(), offset.data(), m, w.data(), b.data(), y.data(), ws);
     double l = 0;
     for (std::size_t i = 0; i < y.size(); ++i) l += y.data()[i] * dy.data()[i];
     return l;
@@ -58,13 +54,8 @@ void check_kernel_gradients(const DeformGeometry& g, bool v2, DeformAlgo algo) {
   Tensor dx = zeros(shape_of(x)), doffset = zeros(shape_of(offset)), dmask = zeros(shape_of(mask));
   Tensor dw = zeros(shape_of(w)), db = zeros(shape_of(b));
   Scalar* dm = v2 ? dmask.data() : nullptr;
-  if (algo == DeformAlgo::Naive) {
-    deform_conv2d_backward_naive(g, x.data(), offset.data(), m, w.data(), dy.data(), dx.data(),
-                                 doffset.data(), dm, dw.data(), db.data());
-  } else {
-    deform_conv2d_backward_im2col(g, x.data(), offset.data(), m, w.data(), dy.data(), dx.data(),
-                                  doffset.data(), dm, dw.data(), db.data(), ws);
-  }
+  deform_conv2d_backward(algo, g, x.data(), offset.data(), m, w.data(), dy.data(), dx.data(),
+                         doffset.data(), dm, dw.data(), db.data(), ws);
   const double eps = 1e-6;
   CHECK(test::scaled_error(dx, test::numeric_gradient(loss, x, eps)) < kTolerance);
   CHECK(test::scaled_error(doffset, test::numeric_gradient(loss, offset, eps)) < kTolerance);

@@ -53,17 +53,11 @@ void check_op_fixture(const std::string& file, DeformAlgo algo) {
   Tensor dmask = v2 ? zeros(shape_of(mask)) : Tensor();
   Tensor dw = zeros(shape_of(w)), db = zeros(shape_of(b));
   std::vector<Scalar> workspace;
-  if (algo == DeformAlgo::Naive) {
-    deform_conv2d_forward_naive(g, x.data(), offset.data(), m, w.data(), b.data(), y.data());
-    deform_conv2d_backward_naive(g, x.data(), offset.data(), m, w.data(), dy.data(), dx.data(),
-                                 doffset.data(), v2 ? dmask.data() : nullptr, dw.data(), db.data());
-  } else {
-    deform_conv2d_forward_im2col(g, x.data(), offset.data(), m, w.data(), b.data(), y.data(),
-                                 workspace);
-    deform_conv2d_backward_im2col(g, x.data(), offset.data(), m, w.data(), dy.data(), dx.data(),
-                                  doffset.data(), v2 ? dmask.data() : nullptr, dw.data(), db.data(),
-                                  workspace);
-  }
+  deform_conv2d_forward(algo, g, x.data(), offset.data(), m, w.data(), b.data(), y.data(),
+                        workspace);
+  deform_conv2d_backward(algo, g, x.data(), offset.data(), m, w.data(), dy.data(), dx.data(),
+                         doffset.data(), v2 ? dmask.data() : nullptr, dw.data(), db.data(),
+                         workspace);
   CHECK(test::scaled_error(y, f["output"]) < kTolerance);
   CHECK(test::scaled_error(dx, f["grad.input"]) < kTolerance);
   CHECK(test::scaled_error(doffset, f["grad.offset"]) < kTolerance);
