@@ -3,7 +3,10 @@
 /// functions of chapter 01 (conv_benchmark.hpp, gemm_benchmark.hpp).
 #include "cli/bench.hpp"
 
+#include <omp.h>
+
 #include "chapters/01_convolution/gemm_benchmark.hpp"
+#include "chapters/08_deformable/deform_benchmark.hpp"
 #include "chapters/09_attention/attention_benchmark.hpp"
 #include "cli/bench_model.hpp"
 #include "convbook/error.hpp"
@@ -42,6 +45,15 @@ BenchCommand::BenchCommand(CLI::App& app) {
       ->capture_default_str();
   gemm_->add_flag("--json", conv_options_.json, "a JSON array of measurements");
 
+  // chapter 08: the deformable convolution kernels
+  deform_ = bench_->add_subcommand(
+      "deform", "deformable conv 3x3 64->64 @16x16: naive vs im2col, fwd and fwd+bwd ms");
+  deform_->add_option("--batch", deform_options_.batch, "batch size N")->capture_default_str();
+  deform_->add_option("--repeats", deform_options_.repeats, "timed runs after a warm-up")
+      ->capture_default_str();
+  deform_->add_option("--threads", threads_, "OpenMP threads (0: OpenMP's default)")
+      ->capture_default_str();
+  deform_->add_flag("--json", deform_options_.json, "one JSON object a line");
   attention_ = bench_->add_subcommand(
       "attention", "SE and CBAM blocks (chapter 09), naive and fused, beside a conv3x3");
   attention_->add_option("--batch", attention_batch_, "batch size N")->capture_default_str();
@@ -54,6 +66,10 @@ BenchCommand::BenchCommand(CLI::App& app) {
 int BenchCommand::run(std::ostream& out) const {
   if (*model_) return run_bench_model(model_options_, out);
   if (threads_ < 0) throw Error("--threads=" + std::to_string(threads_) + ", expected >= 0");
+  if (*deform_) {
+    if (threads_ > 0) omp_set_num_threads(threads_);
+    return run_deform_benchmark(deform_options_, out);
+  }
   if (*gemm_) {
     return run_gemm_benchmark(gemm_shapes_, threads_, gemm_repeats_, conv_options_.json, out);
   }

@@ -1,6 +1,6 @@
 #pragma once
 /// @file bench.hpp
-/// @brief `convbook bench conv` and `convbook bench gemm`: the speed tables of chapter 01.
+/// @brief `convbook bench conv|gemm|deform|attention|model`: the speed tables of the book.
 #include <CLI/CLI.hpp>
 #include <ostream>
 #include <string>
@@ -8,6 +8,7 @@
 
 #include "chapters/00_framework/model_benchmark.hpp"
 #include "chapters/01_convolution/conv_benchmark.hpp"
+#include "chapters/08_deformable/deform_benchmark.hpp"
 
 namespace convbook::cli {
 
@@ -15,7 +16,7 @@ namespace convbook::cli {
 /// then runs what the command line selected.
 class BenchCommand {
  public:
-  /// @brief Adds `bench conv` and `bench gemm`, with their options, to `app`.
+  /// @brief Adds `bench` and its subcommands, with their options, to `app`.
   explicit BenchCommand(CLI::App& app);
 
   /// @brief True when the command line chose `bench` (call after app.parse).
@@ -36,6 +37,8 @@ class BenchCommand {
   ConvBenchOptions conv_options_;
   std::vector<std::string> gemm_shapes_;
   int gemm_repeats_ = 10;
+  CLI::App* deform_ = nullptr;  // chapter 08
+  DeformBenchOptions deform_options_;
   // bench model (cli/bench_model.hpp)
   CLI::App* model_ = nullptr;
   ModelBenchOptions model_options_;

@@ -7,6 +7,7 @@
 #include "chapters/04_grouped/grouped_models.hpp"
 #include "chapters/05_shuffle/shufflenet.hpp"
 #include "chapters/07_dilated/dilated_net.hpp"
+#include "chapters/08_deformable/deform_net.hpp"
 #include "chapters/09_attention/attention_cnn.hpp"
 #include "chapters/09_attention/sk_models.hpp"
 #include "convbook/error.hpp"
@@ -88,6 +89,18 @@ const std::vector<ModelEntry>& model_zoo() {
       {"dilated_cifar_111", "07_dilated",
        "dilated_cifar with dilations (1, 1, 1): the undilated baseline",
        [](std::size_t k) { return dilated_cifar(k, {1, 1, 1}); }},
+      {"deform_cifar", "08_deformable",
+       "conv3x3 3->32, max-pool, conv3x3 32->64, conv3x3 64->64, max-pool, deformable v2 "
+       "conv3x3 64->128 (8x8), global avg-pool, linear",
+       [](std::size_t k) { return deform_cifar(k, DeformMode::V2); }},
+      {"deform_cifar_v1", "08_deformable", "deform_cifar with a DCNv1 layer (offsets, no mask)",
+       [](std::size_t k) { return deform_cifar(k, DeformMode::V1); }},
+      {"deform_cifar_regular", "08_deformable",
+       "deform_cifar with a regular conv3x3 (the baseline)",
+       [](std::size_t k) { return deform_cifar(k, DeformMode::Regular); }},
+      {"deform_conv3x3_64", "08_deformable",
+       "cost table only (info --input 64x16x16): one deformable v2 conv3x3 64->64, no bias",
+       [](std::size_t) { return deform_conv3x3_stack(64, DeformMode::V2); }},
       {"se_cnn", "09_attention",
        "small_cnn with a squeeze-and-excitation block (r = 4) after each stage",
        [](std::size_t k) { return attention_cnn(k, StageAttention::SE); }},

@@ -92,6 +92,33 @@ def bench_shape(name, batch, threads, repeats):
                "ms": round(ms, 4), "gflops": round(f / ms * 1e-6, 2)}
 
 
+# Chapter 08: torchvision.ops.deform_conv2d on the shape of `convbook bench deform` (3x3,
+# 64 -> 64, 16x16, padding 1, no bias; offsets uniform in [-2, 2), mask uniform in [0, 1)).
+# fwd+bwd computes the gradients to the input, the offsets, the mask and the weight.
+def bench_deform(batch, threads, repeats):
+    from torchvision.ops import deform_conv2d
+    torch.set_num_threads(threads)
+    torch.manual_seed(0)
+    x = torch.rand(batch, 64, 16, 16) * 2 - 1
+    w = torch.rand(64, 64, 3, 3) * 2 - 1
+    offset = torch.rand(batch, 18, 16, 16) * 4 - 2
+    mask = torch.rand(batch, 9, 16, 16)
+    dy = torch.rand(batch, 64, 16, 16) * 2 - 1
+    leaves = [t.clone().requires_grad_(True) for t in (x, offset, mask, w)]
+
+    def forward():
+        with torch.no_grad():
+            deform_conv2d(x, offset, w, padding=1, mask=mask)
+
+    def forward_backward():
+        for t in leaves:
+            t.grad = None
+        xg, og, mg, wg = leaves
+        deform_conv2d(xg, og, wg, padding=1, mask=mg).backward(dy)
+
+    for pass_, f in (("fwd", forward), ("fwd+bwd", forward_backward)):
+        yield {"shape": "deform3x3_64-64_16x16", "algo": "torchvision", "threads": threads,
+               "pass": pass_, "ms": round(best_ms(repeats, f), 4)}
 # --- whole models ----------------------------------------------------------------------------
 
 class OptionABlock(nn.Module):
@@ -206,6 +233,12 @@ def main():
     p.add_argument("--shape", action="append", default=[], help="only this shape (repeatable)")
     p.add_argument("--batch", "--batch-size", type=int, default=128)
     p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--deform", action="store_true",
+                   help="chapter 08: only torchvision's deform_conv2d (convbook bench deform)")
+    args = p.parse_args()
+    if args.deform:
+        for threads in args.threads:
+            for record in bench_deform(args.batch, threads, args.repeats):
     p.add_argument("--model", action="append", default=[],
                    help="time this whole model instead of the shapes (repeatable)")
     p.add_argument("--eval", action="store_true", help="models: eval-mode inference")
