@@ -53,6 +53,23 @@ double scaled_error(const A& a, const B& b) {
   return diff / std::max(1e-8, scale);
 }
 
+/// torch.allclose as one number: the worst |a_i - b_i| / (atol + rtol |b_i|), <= 1 when every
+/// element of `ours` is close to the reference `ref`; infinite when the sizes differ.
+template <typename A, typename B>
+double allclose_ratio(const A& ours, const B& ref, double rtol = 1e-3, double atol = 1e-4) {
+  if (std::size_t(std::distance(ours.begin(), ours.end())) !=
+      std::size_t(std::distance(ref.begin(), ref.end()))) {
+    return std::numeric_limits<double>::infinity();
+  }
+  double worst = 0;
+  auto io = ours.begin();
+  for (auto ir = ref.begin(); ir != ref.end(); ++io, ++ir) {
+    const double d = std::abs(double(*io) - double(*ir)) / (atol + rtol * std::abs(double(*ir)));
+    worst = std::max(worst, std::isnan(d) ? std::numeric_limits<double>::infinity() : d);
+  }
+  return worst;
+}
+
 /// A tensor of N(0, 1) values from its own seeded generator.
 inline Tensor random_tensor(const Shape& shape, std::uint64_t seed) {
   Rng rng(seed);
