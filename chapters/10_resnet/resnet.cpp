@@ -90,9 +90,7 @@ void for_each_module(Module& m, const std::function<void(Module&)>& f) {
 ModulePtr resnet(const ResNetOptions& o) {
   for (std::size_t i = 0; i < 4; ++i) {
     if (o.layers[i] == 0) {
-      throw Error("ResNet: layers[" + std::to_string(i) +
-                  "]=0, expected at least 1 block per "
-                  "stage");
+      throw Error("ResNet: layers[" + std::to_string(i) + "]=0, expected at least 1 block");
     }
   }
   if (o.num_classes == 0) throw Error("ResNet: num_classes=0, expected at least 1");

@@ -110,7 +110,7 @@ TEST_CASE("Bottleneck widths: resnet50, resnext50_32x4d, wide_resnet50_2", "[res
   CHECK(w50.at("layer1.0.conv3.weight") == S{256, 128, 1, 1});
 }
 
-TEST_CASE("ResNets map images to logits; dilation keeps the resolution", "[resnet][shapes]") {
+TEST_CASE("ResNets map images to logits, and dilation keeps the resolution", "[resnet][shapes]") {
   auto m18 = resnet18(ResNetOptions{});
   m18->eval();
   CHECK(shape_of(m18->forward(test::random_tensor({2, 3, 64, 64}, 1))) == Shape{2, 1000, 1, 1});

@@ -23,6 +23,7 @@
 #include "chapters/10_resnet/resnet.hpp"
 #include "chapters/10_resnet/resnet_blocks.hpp"
 #include "convbook/io/checkpoint.hpp"
+#include "convbook/io/safetensors.hpp"
 #include "convbook/random.hpp"
 #include "support/check.hpp"
 #include "support/fixture.hpp"
@@ -109,7 +110,8 @@ TEST_CASE(
     auto ours = make();
     load_checkpoint(dir + "/" + name + ".safetensors", *ours);
     const Tensor logits = forward_eval(*ours, x);
-    const Tensor expected = read_single_tensor(dir + "/" + name + ".logits.safetensors");
+    const Tensor expected =
+        to_tensor(read_safetensors(dir + "/" + name + ".logits.safetensors").tensors.at("logits"));
     const double err = test::scaled_error(logits, expected);
     std::cout << name << ": torchvision weights in convbook, logits scaled error " << err << "\n";
     CHECK(err < 1e-4);
