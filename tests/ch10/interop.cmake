@@ -12,9 +12,11 @@
 # "Skipped" with what to install (scripts/install-deps.sh --fixtures).
 set(interop_dir ${CMAKE_BINARY_DIR}/torchvision_interop)
 set(export_script ${CMAKE_CURRENT_SOURCE_DIR}/tools/export_torchvision.py)
-set(python /usr/bin/python3)
-if(NOT EXISTS ${python})
-  set(python sh -c "echo 'SKIPPED: /usr/bin/python3 not found; install it with scripts/install-deps.sh --fixtures' | tee ${interop_dir}/SKIPPED.txt; exit 77" --)
+set(CONVBOOK_FIXTURE_PYTHON /usr/bin/python3 CACHE STRING
+    "Python with torch and torchvision for the interop tests (Debian's python3-torch)")
+set(python ${CONVBOOK_FIXTURE_PYTHON})
+if(NOT EXISTS "${python}" AND NOT "${python}" MATCHES "^[^/]+$")
+  set(python sh -c "echo 'SKIPPED: ${CONVBOOK_FIXTURE_PYTHON} not found; install it with scripts/install-deps.sh --fixtures' | tee ${interop_dir}/SKIPPED.txt; exit 77" --)
   file(MAKE_DIRECTORY ${interop_dir})
 endif()
 set(skip_if_no_export "if [ -f ${interop_dir}/SKIPPED.txt ]; then cat ${interop_dir}/SKIPPED.txt; exit 77; fi")
