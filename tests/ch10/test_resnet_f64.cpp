@@ -4,8 +4,8 @@
 // L = sum(y * g) through two or three BatchNorms in training mode and the ReLUs. As in
 // chapter 05, many true gradients are tiny (BN's input gradients sum to zero per channel), so
 // each gradient tensor is measured at its own scale, max |analytic - numeric| / max |numeric|
-// (check.hpp's scaled_error): a correct backward scores about 1e-10 to 1e-8 here and we require
-// < 1e-7; a missing shortcut gradient or a path routed to the wrong input scores 1e-2 to 1.
+// (check.hpp's scaled_error) and required to be < 1e-7, chapter 05's bound; a missing shortcut
+// gradient or a path routed to the wrong input changes dx by a whole term.
 // The option A shortcut alone is linear (a strided copy), so its central differences are exact
 // up to rounding: the element-wise relative error (cs231n's rel_error) measures 3e-9 to 7e-9 and
 // must be below 1e-7; a gradient sent to the wrong pixel or channel scores 1.
