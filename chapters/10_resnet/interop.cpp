@@ -9,8 +9,15 @@ namespace convbook {
 Tensor read_single_tensor(const std::string& path) {
   const SafetensorsFile f = read_safetensors(path);
   if (f.tensors.size() != 1) {
-    std::string keys;
-    for (const auto& [name, t] : f.tensors) keys += (keys.empty() ? "" : ", ") + name;
+    std::string keys;  // the first few are enough to recognize, say, a state_dict
+    std::size_t listed = 0;
+    for (const auto& [name, t] : f.tensors) {
+      if (listed++ == 4) {
+        keys += ", ... " + std::to_string(f.tensors.size() - 4) + " more";
+        break;
+      }
+      keys += (keys.empty() ? "" : ", ") + name;
+    }
     throw Error(path + ": holds " + std::to_string(f.tensors.size()) + " tensors" +
                 (keys.empty() ? "" : " (" + keys + ")") +
                 ", expected exactly one, the input batch (N, C, H, W)");
