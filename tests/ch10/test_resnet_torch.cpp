@@ -34,6 +34,9 @@ namespace {
 
 using test::Fixture;
 
+// torch.allclose(rtol=1e-3, atol=1e-4), as chapter 05's unit fixtures (see the top of the file).
+constexpr double kRtol = 1e-3, kAtol = 1e-4;
+
 std::unique_ptr<ResidualBlock> block_of(const Fixture& f) {
   const std::string kind = f.file.metadata.at("block"), shortcut = f.file.metadata.at("shortcut");
   const std::size_t in = f.meta("inplanes"), planes = f.meta("planes"), stride = f.meta("stride");
@@ -54,14 +57,14 @@ void check_block_fixture(const std::string& file) {
     if (!p.is_buffer) p.value = f[name];  // by state_dict name: torchvision's names
   });
   INFO(file << ": " << block->repr());
-  CHECK(test::allclose_ratio(block->forward(f["input"]), f["output"]) <= 1.0);
+  CHECK(test::allclose_ratio(block->forward(f["input"]), f["output"], kRtol, kAtol) <= 1.0);
   block->zero_grad();
-  CHECK(test::allclose_ratio(block->backward(f["dy"]), f["dx"]) <= 1.0);
+  CHECK(test::allclose_ratio(block->backward(f["dy"]), f["dx"], kRtol, kAtol) <= 1.0);
   block->visit_parameters([&](const std::string& name, Parameter& p) {
     INFO(name);
     if (name.find("num_batches_tracked") != std::string::npos) return;
     CHECK(test::allclose_ratio(p.is_buffer ? p.value : p.grad,
-                               f[p.is_buffer ? name : "grad." + name]) <= 1.0);
+                               f[p.is_buffer ? name : "grad." + name], kRtol, kAtol) <= 1.0);
   });
 }
 

@@ -1,9 +1,12 @@
 #pragma once
 // Helpers that make tests read like specifications (see STYLE.md):
 //   rel_error(a, b)                   cs231n's max |a-b| / max(1e-8, |a|+|b|), elementwise
+//   scaled_error(a, b)                max |a-b| / max |b|: error on the reference's scale
+//   allclose_ratio(a, b, rtol, atol)  max |a-b| / (atol + rtol |b|): <= 1 is torch.allclose
 //   random_tensor(shape, seed)        reproducible N(0, 1) inputs
 //   gradcheck(module, x)              central differences of L = sum(y * g) vs module.backward(g)
 //   numeric_gradient(loss, t, eps)    central differences of any loss() with respect to t
+//   same_values(a, b)                 same shape and bit-identical values
 // gradcheck is meant for the *_f64.cpp test programs, where Scalar is double.
 #include <algorithm>
 #include <cmath>
@@ -53,21 +56,29 @@ double scaled_error(const A& a, const B& b) {
   return diff / std::max(1e-8, scale);
 }
 
-/// torch.allclose as one number: the worst |a_i - b_i| / (atol + rtol |b_i|), <= 1 when every
-/// element of `ours` is close to the reference `ref`; infinite when the sizes differ.
+/// max_i |a_i - b_i| / (atol + rtol |b_i|): <= 1 means every element passes torch.allclose(a, b,
+/// rtol, atol). Sizes must match (shapes may differ: PyTorch's (N, K) logits are our
+/// (N, K, 1, 1)); NaN counts as an infinite ratio.
 template <typename A, typename B>
-double allclose_ratio(const A& ours, const B& ref, double rtol = 1e-3, double atol = 1e-4) {
-  if (std::size_t(std::distance(ours.begin(), ours.end())) !=
-      std::size_t(std::distance(ref.begin(), ref.end()))) {
+double allclose_ratio(const A& a, const B& b, double rtol, double atol) {
+  if (std::size_t(std::distance(a.begin(), a.end())) !=
+      std::size_t(std::distance(b.begin(), b.end()))) {
     return std::numeric_limits<double>::infinity();
   }
   double worst = 0;
-  auto io = ours.begin();
-  for (auto ir = ref.begin(); ir != ref.end(); ++io, ++ir) {
-    const double d = std::abs(double(*io) - double(*ir)) / (atol + rtol * std::abs(double(*ir)));
-    worst = std::max(worst, std::isnan(d) ? std::numeric_limits<double>::infinity() : d);
+  auto ia = a.begin();
+  for (auto ib = b.begin(); ib != b.end(); ++ia, ++ib) {
+    const double d = std::abs(double(*ia) - double(*ib));
+    if (std::isnan(d)) return std::numeric_limits<double>::infinity();
+    worst = std::max(worst, d / (atol + rtol * std::abs(double(*ib))));
   }
   return worst;
+}
+
+/// True when a and b have the same shape and bit-identical values: for operations that only
+/// move values (a concat, a shuffle), where nothing may differ at all.
+inline bool same_values(const Tensor& a, const Tensor& b) {
+  return shape_of(a) == shape_of(b) && std::equal(a.begin(), a.end(), b.begin());
 }
 
 /// A tensor of N(0, 1) values from its own seeded generator.
