@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cli/bench.hpp"
+#include "cli/forward.hpp"
 #include "cli/info.hpp"
 #include "cli/model_zoo.hpp"
 #include "convbook/data/cifar.hpp"
@@ -130,6 +131,9 @@ int main(int argc, char** argv) {
   // bench
   cli::BenchCommand bench(app);
 
+  // forward (chapter 10: torchvision interop)
+  cli::ForwardCommand forward(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -184,6 +188,8 @@ int main(int argc, char** argv) {
       std::cout << "wrote " << png << "\n";
     } else if (*models) {
       return run_models();
+    } else if (forward.selected()) {
+      return forward.run(std::cout);
     } else if (bench.selected()) {
       return bench.run(std::cout);
     }

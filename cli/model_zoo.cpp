@@ -10,6 +10,7 @@
 #include "chapters/08_deformable/deform_net.hpp"
 #include "chapters/09_attention/attention_cnn.hpp"
 #include "chapters/09_attention/sk_models.hpp"
+#include "chapters/10_resnet/resnet.hpp"
 #include "convbook/error.hpp"
 
 namespace convbook::cli {
@@ -117,6 +118,44 @@ const std::vector<ModelEntry>& model_zoo() {
       {"splat_cifar_r1", "09_attention",
        "splat_cifar with radix 1: a sigmoid (SE-like) gate per cardinal group",
        [](std::size_t k) { return splat_cifar(k, 1, 2); }},
+      // chapter 10: the CIFAR ResNets (trainable), then torchvision's ImageNet ResNets (for info
+      // and forward; train accepts them too, but their 7x7/2 stem and max-pool leave 1x1 maps in
+      // layer4 of a 32x32 image).
+      {"resnet20", "10_resnet",
+       "CIFAR ResNet-20 (He et al. 2016): 3x3 BasicBlocks, 16-32-64, option A",
+       [](std::size_t k) { return cifar_resnet(20, CifarShortcut::A, k); }},
+      {"resnet20_b", "10_resnet", "CIFAR ResNet-20 with option B (conv1x1 + BN) projections",
+       [](std::size_t k) { return cifar_resnet(20, CifarShortcut::B, k); }},
+      {"resnet32", "10_resnet", "CIFAR ResNet-32, option A",
+       [](std::size_t k) { return cifar_resnet(32, CifarShortcut::A, k); }},
+      {"resnet44", "10_resnet", "CIFAR ResNet-44, option A",
+       [](std::size_t k) { return cifar_resnet(44, CifarShortcut::A, k); }},
+      {"resnet56", "10_resnet", "CIFAR ResNet-56, option A",
+       [](std::size_t k) { return cifar_resnet(56, CifarShortcut::A, k); }},
+      {"resnet110", "10_resnet", "CIFAR ResNet-110, option A",
+       [](std::size_t k) { return cifar_resnet(110, CifarShortcut::A, k); }},
+      {"resnet18", "10_resnet", "torchvision resnet18: BasicBlock [2, 2, 2, 2] (ImageNet stem)",
+       [](std::size_t k) { return torchvision_resnet("resnet18", k); }},
+      {"resnet34", "10_resnet", "torchvision resnet34: BasicBlock [3, 4, 6, 3] (ImageNet stem)",
+       [](std::size_t k) { return torchvision_resnet("resnet34", k); }},
+      {"resnet50", "10_resnet", "torchvision resnet50: Bottleneck [3, 4, 6, 3] (ImageNet stem)",
+       [](std::size_t k) { return torchvision_resnet("resnet50", k); }},
+      {"resnet101", "10_resnet", "torchvision resnet101: Bottleneck [3, 4, 23, 3] (ImageNet stem)",
+       [](std::size_t k) { return torchvision_resnet("resnet101", k); }},
+      {"resnet152", "10_resnet", "torchvision resnet152: Bottleneck [3, 8, 36, 3] (ImageNet stem)",
+       [](std::size_t k) { return torchvision_resnet("resnet152", k); }},
+      {"resnext50_32x4d", "10_resnet",
+       "torchvision resnext50_32x4d: Bottleneck [3, 4, 6, 3], 32 groups of 4 (ImageNet stem)",
+       [](std::size_t k) { return torchvision_resnet("resnext50_32x4d", k); }},
+      {"resnext101_32x8d", "10_resnet",
+       "torchvision resnext101_32x8d: Bottleneck [3, 4, 23, 3], 32 groups of 8 (ImageNet stem)",
+       [](std::size_t k) { return torchvision_resnet("resnext101_32x8d", k); }},
+      {"wide_resnet50_2", "10_resnet",
+       "torchvision wide_resnet50_2: Bottleneck [3, 4, 6, 3], 3x3s twice as wide (ImageNet stem)",
+       [](std::size_t k) { return torchvision_resnet("wide_resnet50_2", k); }},
+      {"wide_resnet101_2", "10_resnet",
+       "torchvision wide_resnet101_2: Bottleneck [3, 4, 23, 3], 3x3s twice as wide (ImageNet stem)",
+       [](std::size_t k) { return torchvision_resnet("wide_resnet101_2", k); }},
   };
   return zoo;
 }
