@@ -131,11 +131,13 @@ void batchnorm2d_forward_fast(const T* x, const T* mean, const T* invstd, const 
 #pragma omp parallel for schedule(static)
   for (std::ptrdiff_t plane = 0; plane < std::ptrdiff_t(N * C); ++plane) {
     const std::size_t c = std::size_t(plane) % C;
-    const T scale = gamma[c] * invstd[c], shift = beta[c] - mean[c] * scale;
+    // scale (x - mean) + beta, centred first: folding the mean into the shift (scale x + shift)
+    // loses the low bits of y to cancellation when |mean| is large against the spread.
+    const T scale = gamma[c] * invstd[c], mu = mean[c], shift = beta[c];
     const T* xp = x + std::size_t(plane) * HW;
     T* yp = y + std::size_t(plane) * HW;
 #pragma omp simd
-    for (std::size_t i = 0; i < HW; ++i) yp[i] = scale * xp[i] + shift;
+    for (std::size_t i = 0; i < HW; ++i) yp[i] = scale * (xp[i] - mu) + shift;
   }
 }
 
@@ -162,17 +164,19 @@ void batchnorm2d_backward_fast(const T* x, const T* mean, const T* invstd, const
     dgamma[c] += T(sum_dy_xhat);
     dbeta[c] += T(sum_dy);
     // k (dy - sum_dy / M - xhat sum_dy_xhat / M) with xhat = (x - mu) is, regrouped:
-    // k dy + a x + b, a = -k is sum_dy_xhat / M, b = -k sum_dy / M - a mu.
+    // k dy + a (x - mu) + b, a = -k is sum_dy_xhat / M, b = -k sum_dy / M. x stays centred:
+    // folding mu into b (k dy + a x + b') cancels catastrophically when |mu| is large against
+    // the spread, and a gradient that must sum to zero (a bias before BN) came out at 1e-4.
     const double k = double(gamma[c]) * is;
     const double a = batch_stats ? -k * is * sum_dy_xhat / M : 0;
-    const double b = batch_stats ? -k * sum_dy / M - a * mu : 0;
-    const T kt = T(k), at = T(a), bt = T(b);
+    const double b = batch_stats ? -k * sum_dy / M : 0;
+    const T kt = T(k), at = T(a), bt = T(b), mut = T(mu);
     for (std::size_t n = 0; n < N; ++n) {
       const T* xp = x + (n * C + std::size_t(c)) * HW;
       const T* gp = dy + (n * C + std::size_t(c)) * HW;
       T* dxp = dx + (n * C + std::size_t(c)) * HW;
 #pragma omp simd
-      for (std::size_t i = 0; i < HW; ++i) dxp[i] = kt * gp[i] + at * xp[i] + bt;
+      for (std::size_t i = 0; i < HW; ++i) dxp[i] = kt * gp[i] + at * (xp[i] - mut) + bt;
     }
   }
 }
