@@ -20,18 +20,6 @@ namespace {
 
 using test::Fixture;
 
-// Worst |a - b| / (atol + rtol |b|) over all elements: <= 1 means allclose.
-double allclose_ratio(const Tensor& ours, const Tensor& torch, double rtol = 1e-3,
-                      double atol = 1e-4) {
-  REQUIRE(shape_of(ours) == shape_of(torch));
-  double worst = 0;
-  for (std::size_t i = 0; i < ours.size(); ++i) {
-    const double a = ours.data()[i], b = torch.data()[i];
-    worst = std::max(worst, std::abs(a - b) / (atol + rtol * std::abs(b)));
-  }
-  return worst;
-}
-
 bool exactly_equal(const Tensor& a, const Tensor& b) {
   return shape_of(a) == shape_of(b) && std::equal(a.begin(), a.end(), b.begin());
 }
@@ -43,25 +31,8 @@ void check_unit_fixture(const std::string& file) {
                        .groups(f.meta("groups"))
                        .mid_channels(f.meta("mid_channels"))
                        .group_first_conv(f.meta("group_first_conv") != 0));
-  // Load the weights by state_dict name: the names are the contract with PyTorch.
-  unit.visit_parameters([&](const std::string& name, Parameter& p) {
-    if (name.find("num_batches_tracked") == std::string::npos && !p.is_buffer) {
-      p.value = f[name];
-    }
-  });
   INFO(file << ": " << unit.repr());
-  CHECK(allclose_ratio(unit.forward(f["input"]), f["output"]) <= 1.0);
-  unit.zero_grad();
-  CHECK(allclose_ratio(unit.backward(f["dy"]), f["dx"]) <= 1.0);
-  unit.visit_parameters([&](const std::string& name, Parameter& p) {
-    INFO(name);
-    if (name.find("num_batches_tracked") != std::string::npos) return;
-    if (p.is_buffer) {
-      CHECK(allclose_ratio(p.value, f[name]) <= 1.0);  // running stats after one forward
-    } else {
-      CHECK(allclose_ratio(p.grad, f["grad." + name]) <= 1.0);
-    }
-  });
+  test::check_module_matches_fixture(unit, f);
 }
 
 }  // namespace

@@ -22,37 +22,11 @@ namespace {
 
 using test::Fixture;
 
-// Worst |a - b| / (atol + rtol |b|) over all elements: <= 1 means allclose.
-double allclose_ratio(const Tensor& ours, const Tensor& torch, double rtol = 1e-3,
-                      double atol = 1e-4) {
-  REQUIRE(shape_of(ours) == shape_of(torch));
-  double worst = 0;
-  for (std::size_t i = 0; i < ours.size(); ++i) {
-    const double a = ours.data()[i], b = torch.data()[i];
-    worst = std::max(worst, std::abs(a - b) / (atol + rtol * std::abs(b)));
-  }
-  return worst;
-}
-
 void check_stack_fixture(const std::string& file) {
   const Fixture f(file);
   auto stack = dilated_stack(f.meta("in_channels"), f.meta("channels"), f.list("dilations"));
-  stack->visit_parameters([&](const std::string& name, Parameter& p) {
-    if (!p.is_buffer) p.value = f[name];  // loaded by state_dict name
-  });
   INFO(file);
-  CHECK(allclose_ratio(stack->forward(f["input"]), f["output"]) <= 1.0);
-  stack->zero_grad();
-  CHECK(allclose_ratio(stack->backward(f["dy"]), f["dx"]) <= 1.0);
-  stack->visit_parameters([&](const std::string& name, Parameter& p) {
-    INFO(name);
-    if (name.find("num_batches_tracked") != std::string::npos) return;
-    if (p.is_buffer) {
-      CHECK(allclose_ratio(p.value, f[name]) <= 1.0);  // running stats after one forward
-    } else {
-      CHECK(allclose_ratio(p.grad, f["grad." + name]) <= 1.0);
-    }
-  });
+  test::check_module_matches_fixture(*stack, f);
 }
 
 }  // namespace
