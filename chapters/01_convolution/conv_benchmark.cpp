@@ -35,6 +35,17 @@ ConvGeometry make_geometry(int C, int K, int HW, int RS, int stride, int pad, in
   return g;
 }
 
+// A rectangular R x S kernel (chapter 06's spatially separable layers, 1x3 and 3x1), stride
+// 1, padded by (R/2, S/2) to keep the size.
+ConvGeometry rect_geometry(int C, int K, int HW, int R, int S, int G) {
+  ConvGeometry g = make_geometry(C, K, HW, 1, 1, 0, 1, G);
+  g.R = R;
+  g.S = S;
+  g.pad_h = R / 2;
+  g.pad_w = S / 2;
+  return g;
+}
+
 std::string join_names(const std::vector<std::string>& names) {
   std::string s;
   for (const std::string& n : names) s += (s.empty() ? "" : ", ") + n;
@@ -72,6 +83,10 @@ const std::vector<ConvBenchShape>& conv_bench_shapes() {
       {"dw3x3_128_8x8", make_geometry(128, 128, 8, 3, 1, 1, 1, 128)},
       {"3x3d2_32-32_16x16", make_geometry(32, 32, 16, 3, 1, 2, 2, 1)},
       {"5x5_32-32_16x16", make_geometry(32, 32, 16, 5, 1, 2, 1, 1)},
+      {"1x3_64-64_16x16", rect_geometry(64, 64, 16, 1, 3, 1)},
+      {"3x1_64-64_16x16", rect_geometry(64, 64, 16, 3, 1, 1)},
+      {"dw1x3_64_16x16", rect_geometry(64, 64, 16, 1, 3, 64)},
+      {"dw3x1_64_16x16", rect_geometry(64, 64, 16, 3, 1, 64)},
   };
   return shapes;
 }
