@@ -4,9 +4,12 @@
 //
 //   ./build/ch06_bench_design_tricks [batch] [repeats]     (batch 32, best of 5 by default)
 //
-// Prints one Markdown table. Each row is a block as its chapter builds it; a block that is a
-// stack of bare convolutions (the chapter 02 bottleneck, the chapter 04 grouped layer) has no
-// BN and no ReLU, which the "BN" column says. Adding a block is one line in blocks() below.
+// Times are CPU time of the process (timing.hpp's ProcessCpuClock), not wall time: at one
+// thread they are the time the block computed, without the time it waited for a core while
+// other jobs shared the machine. Prints one Markdown table. Each row is a block as its chapter
+// builds it; a block that is a stack of bare convolutions (the chapter 02 bottleneck, the chapter
+// 04 grouped layer) has no BN and no ReLU, which the "BN" column says. Adding a block is one line
+// in blocks() below.
 #include <omp.h>
 
 #include <cstdio>
@@ -39,9 +42,11 @@ struct BlockEntry {
   std::function<ModulePtr()> make;
 };
 
-ModulePtr conv_bn_relu(std::size_t width) {
+// A 3x3 convolution with its BN and ReLU, or (conv = false) the BN and ReLU alone: the
+// yardstick of what the blocks' BatchNorms cost.
+ModulePtr conv_bn_relu(std::size_t width, bool conv = true) {
   auto s = std::make_unique<Sequential>();
-  s->emplace<Conv2d>(Conv2dOptions(width, width, 3).padding(1).bias(false));
+  if (conv) s->emplace<Conv2d>(Conv2dOptions(width, width, 3).padding(1).bias(false));
   s->emplace<BatchNorm2d>(width);
   s->emplace<ReLU>();
   return s;
@@ -57,6 +62,8 @@ ModulePtr make_block(const SeparableOptions& options) {
 const std::vector<BlockEntry>& blocks() {
   const std::size_t C = kWidth;
   static const std::vector<BlockEntry> entries = {
+      {"BN + ReLU alone (no convolution: the yardstick)", "00", true,
+       [=] { return conv_bn_relu(C, false); }},
       {"plain conv3x3", "00", true, [=] { return conv_bn_relu(C); }},
       {"1x1 bottleneck (1x1 C/4, 3x3, 1x1)", "02", false,
        [=] { return bottleneck_stack(C, C / 4); }},
@@ -92,16 +99,16 @@ int main(int argc, char** argv) {
   Rng rng(1);
   Tensor x = zeros({batch, kWidth, kSize, kSize});
   for (auto& v : x) v = Scalar(rng.normal());
-  std::printf("C = K = %zu, %zux%zu, stride 1, batch %zu, 1 thread, best of %d\n\n", kWidth, kSize,
-              kSize, batch, repeats);
+  std::printf("C = K = %zu, %zux%zu, stride 1, batch %zu, 1 thread, CPU ms, best of %d\n\n", kWidth,
+              kSize, kSize, batch, repeats);
   std::printf("| block | ch. | BN | params | MFLOPs / image | fwd ms | fwd+bwd ms |\n");
   std::printf("|---|---|---|---:|---:|---:|---:|\n");
   for (const BlockEntry& e : blocks()) {
     manual_seed(1);
     ModulePtr block = e.make();
     const Tensor dy = block->forward(x);  // any dy of the output's shape does
-    const double fwd = best_ms(repeats, [&] { block->forward(x); });
-    const double fwd_bwd = best_ms(repeats, [&] {
+    const double fwd = best_ms<ProcessCpuClock>(repeats, [&] { block->forward(x); });
+    const double fwd_bwd = best_ms<ProcessCpuClock>(repeats, [&] {
       block->forward(x);
       block->zero_grad();
       block->backward(dy);
