@@ -53,6 +53,11 @@ Svd jacobi_tall(const std::vector<double>& a, std::size_t m, std::size_t n) {
   std::vector<double> B = a;          // (m, n): its columns are rotated until orthogonal
   std::vector<double> V(n * n, 0.0);  // (n, n): the product of the rotations
   for (std::size_t j = 0; j < n; ++j) V[j * n + j] = 1.0;
+  // A column of squared norm below 1e-30 of the matrix's (rotations keep it) is rounding
+  // residue of a zero singular value: rotating it against others would never settle.
+  double frobenius2 = 0;
+  for (double v : B) frobenius2 += v * v;
+  const double negligible = 1e-30 * frobenius2;
   bool rotated = true;
   while (rotated) {
     if (r.sweeps == kMaxSweeps) {
@@ -70,7 +75,10 @@ Svd jacobi_tall(const std::vector<double>& a, std::size_t m, std::size_t n) {
           beta += B[i * n + q] * B[i * n + q];
           gamma += B[i * n + p] * B[i * n + q];
         }
-        if (std::abs(gamma) <= 1e-15 * std::sqrt(alpha * beta)) continue;  // orthogonal already
+        if (std::abs(gamma) <= 1e-14 * std::sqrt(alpha * beta) || alpha <= negligible ||
+            beta <= negligible) {
+          continue;  // orthogonal already, or one column is zero
+        }
         rotated = true;
         // The rotation by theta that zeroes b_p . b_q: tan(2 theta) = 2 gamma / (beta - alpha);
         // t = tan(theta), the smaller root, keeps the rotation small and stable.

@@ -4,8 +4,8 @@
 // The blocks run with BatchNorm in training mode (gamma and beta randomized so no affine term
 // hides) and ReLUs, so, as in chapter 05, each gradient tensor is measured at its own scale
 // (check.hpp's scaled_gradcheck: max |analytic - numeric| / max |numeric|) with eps = 1e-5;
-// a correct backward scores about 1e-9 here and we require < 1e-7. A layer left out of the
-// backward chain, or the two orders mixed up, scores O(1).
+// a correct backward scores 6e-11 to 7e-9 here (measured) and we require < 1e-7. A layer left out
+// of the backward chain, or the two orders mixed up, scores O(1).
 #include <catch2/catch.hpp>
 #include <string>
 
