@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <xsimd/xsimd.hpp>
+
 namespace convbook {
 
 /// @brief A GEMM with convbook's signature (gemm.hpp), float.
@@ -52,7 +54,10 @@ double measure_fma_peak_gflops();
 /// @brief Random operands of one shape: A and B, and a C per thread (the `_img` shapes give
 /// each thread its own output, as the convolution does).
 struct GemmOperands {
-  std::vector<float> A, B, C;
+  /// 64-byte aligned, as a BLAS user allocates (MKL's advice): a row of C then starts on a cache
+  /// line, where gemm_packed can write a large C with streaming stores.
+  using Floats = std::vector<float, xsimd::aligned_allocator<float, 64>>;
+  Floats A, B, C;
   int lda, ldb, ldc;
 };
 

@@ -64,7 +64,7 @@ int check_grid(const Groups& groups, const std::vector<Pair>& kernels) {
   return checked;
 }
 
-TEST_CASE("grouped equals naive on odd shapes, every padding, 1 to 16 channels per group",
+TEST_CASE("grouped equals naive on odd shapes, every padding, 1 to 32 channels per group",
           "[conv][grouped]") {
   // Output-channel blocks of 8, 4, 2 and 1 and weight-gradient tap blocks of 6 and 8 with
   // their one-by-one tails: Kg = 1, 3, 4, 5, 7, 8, 15, 16 reach every combination.
@@ -77,6 +77,7 @@ TEST_CASE("grouped equals naive on odd shapes, every padding, 1 to 16 channels p
   CHECK(check_grid({2, 5, 15}, {{3, 3}}) == 90);
   CHECK(check_grid({1, 16, 16}, {{3, 3}}) == 90);  // one group: a dense layer
   CHECK(check_grid({32, 4, 4}, {{3, 3}}) == 90);   // ResNeXt's 32 groups of 4
+  CHECK(check_grid({1, 32, 29}, {{5, 3}}) == 74);  // the widest: 5x5 and dilated layers
 }
 
 TEST_CASE("grouped equals naive on a layer large enough to run in parallel", "[conv][grouped]") {
@@ -84,4 +85,13 @@ TEST_CASE("grouped equals naive on a layer large enough to run in parallel", "[c
   // work); this layer has enough images and work for every thread.
   std::vector<T> ws;
   check_matches_naive(geometry(6, {8, 4, 4}, {20, 37}, {3, 3}, {1, 1}, {1, 1}), true, ws);
+}
+
+TEST_CASE("grouped leaves a wide layer's weight gradient to im2col, same result",
+          "[conv][grouped]") {
+  // 32 x 32 channels, 5x5: 32 * 800 vector sums of dw would not fit in L2, so dw comes from
+  // im2col's GEMM while dx and db stay on the grouped kernels.
+  std::vector<T> ws;
+  check_matches_naive(geometry(2, {1, 32, 32}, {9, 17}, {5, 5}, {2, 2}, {1, 1}), true, ws);
+  check_matches_naive(geometry(1, {1, 32, 31}, {6, 16}, {5, 5}, {0, 2}, {1, 1}), false, ws);
 }

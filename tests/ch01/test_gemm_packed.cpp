@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <xsimd/xsimd.hpp>
+
 #include "convbook/error.hpp"
 #include "convbook/gemm/gemm.hpp"
 
@@ -41,6 +43,11 @@ std::string describe(const GemmCase& c) {
 /// error (see the top of the file). Padding elements of A and B hold NaN, so reading past a row
 /// poisons the result; padding of C must come back untouched. With beta == 0, C starts as NaN,
 /// which must not leak into the result (BLAS does not read C then).
+// Matrices start on a cache line, as a BLAS user allocates them (and as the streaming stores of
+// a large C need).
+template <typename T>
+using Matrix = std::vector<T, xsimd::aligned_allocator<T, 64>>;
+
 template <typename T>
 double packed_vs_naive(const GemmCase& c, int threads) {
   const T nan = std::numeric_limits<T>::quiet_NaN();
@@ -50,16 +57,16 @@ double packed_vs_naive(const GemmCase& c, int threads) {
   std::mt19937 rng(std::uint32_t(c.M * 7919 + c.N * 131 + c.K));
   std::normal_distribution<double> normal;
   auto fill = [&](int rows, int cols, int ld, bool random) {
-    std::vector<T> m(std::size_t(rows) * ld, nan);
+    Matrix<T> m(std::size_t(rows) * ld, nan);
     for (int i = 0; i < rows; ++i) {
       for (int j = 0; j < cols; ++j) m[std::size_t(i) * ld + j] = random ? T(normal(rng)) : nan;
     }
     return m;
   };
-  const std::vector<T> A = fill(a_rows, a_cols, lda, true);
-  const std::vector<T> B = fill(b_rows, b_cols, ldb, true);
-  const std::vector<T> C0 = fill(c.M, c.N, ldc, c.beta != 0);
-  std::vector<T> fast = C0, slow = C0;
+  const Matrix<T> A = fill(a_rows, a_cols, lda, true);
+  const Matrix<T> B = fill(b_rows, b_cols, ldb, true);
+  const Matrix<T> C0 = fill(c.M, c.N, ldc, c.beta != 0);
+  Matrix<T> fast = C0, slow = C0;
 
   const int saved_threads = omp_get_max_threads();
   omp_set_num_threads(threads);
@@ -156,6 +163,27 @@ TEST_CASE("gemm_packed cuts a long depth between the threads when C has few sliv
       INFO(describe(c) << " threads=" << threads);
       CHECK(packed_vs_naive<float>(c, threads) <= tolerance<float>(c.K));
       CHECK(packed_vs_naive<double>(c, threads) <= tolerance<double>(c.K));
+    }
+  }
+}
+
+TEST_CASE("gemm_packed writes a C larger than the caches with streaming stores, same result",
+          "[gemm][ch01]") {
+  // 32 x 262144 floats = 32 MB of C with K = 16 (the shape of a batched dX): beta 0, one depth
+  // block and C at least kGemmStreamBytes a thread (also with 2 threads), so gemm_packed streams
+  // C to memory; NaN in C (beta 0) and aligned rows. With a padded ldc (rows off the cache line)
+  // or beta != 0 it stores as usual.
+  static_assert(std::size_t(32) * 262144 * sizeof(float) >= 2 * convbook::kGemmStreamBytes);
+  const GemmCase cases[] = {
+      {false, false, 32, 262144, 16, 1.0, 0.0, 0},
+      {true, false, 32, 262144, 16, -1.5, 0.0, 0},
+      {false, false, 32, 262144, 16, 1.0, 0.0, 3},
+      {false, false, 32, 262144, 16, 1.0, 0.5, 0},
+  };
+  for (const GemmCase& c : cases) {
+    for (int threads : {1, 2}) {
+      INFO(describe(c) << " threads=" << threads);
+      CHECK(packed_vs_naive<float>(c, threads) <= tolerance<float>(c.K));
     }
   }
 }

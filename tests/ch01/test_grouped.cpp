@@ -32,8 +32,8 @@ TEST_CASE("grouped refuses the layers it cannot compute", "[conv][grouped]") {
   CHECK(grouped_supports(geometry(2, {32, 4, 4}, {7, 5}, {3, 3}, one, {2, 2})));
   CHECK(grouped_supports(geometry(2, {1, 16, 16}, {7, 5}, {5, 5}, one, one)));
   CHECK(grouped_supports(geometry(2, {4, 1, 1}, {7, 5}, {3, 3}, one, one)));  // depthwise too
-  CHECK_FALSE(grouped_supports(geometry(2, {2, 17, 4}, {7, 5}, {3, 3}, one, one)));
-  CHECK_FALSE(grouped_supports(geometry(2, {2, 4, 17}, {7, 5}, {3, 3}, one, one)));
+  CHECK_FALSE(grouped_supports(geometry(2, {2, 33, 4}, {7, 5}, {3, 3}, one, one)));
+  CHECK_FALSE(grouped_supports(geometry(2, {2, 4, 33}, {7, 5}, {3, 3}, one, one)));
   ConvGeometry strided = geometry(2, {32, 4, 4}, {7, 5}, {3, 3}, one, one);
   strided.stride_w = 2;
   CHECK_FALSE(grouped_supports(strided));
@@ -43,24 +43,30 @@ TEST_CASE("grouped refuses the layers it cannot compute", "[conv][grouped]") {
   T* b = buffer.data();
   CHECK_THROWS_WITH(conv2d_forward_grouped(strided, b, b, b, b, ws),
                     Contains("in_channels=128, out_channels=128, groups=32, stride (1, 2); "
-                             "expected stride 1 and at most 16"));
-  const ConvGeometry wide = geometry(1, {1, 32, 8}, {5, 5}, {3, 3}, one, one);
+                             "expected stride 1 and at most 32"));
+  const ConvGeometry wide = geometry(1, {1, 33, 8}, {5, 5}, {3, 3}, one, one);
   CHECK_THROWS_WITH(conv2d_backward_grouped(wide, b, b, b, b, b, b, ws),
-                    Contains("conv2d_backward_grouped: in_channels=32, out_channels=8, groups=1"));
+                    Contains("conv2d_backward_grouped: in_channels=33, out_channels=8, groups=1"));
 }
 
 TEST_CASE("grouped's workspace stays within its stated size and stops growing", "[conv][grouped]") {
-  const ConvGeometry g = geometry(4, {8, 4, 4}, {13, 21}, {3, 3}, {1, 1}, {1, 1});
-  const std::vector<T> x = random_vector(std::size_t(g.N) * g.C * g.H * g.W, 1);
-  const std::vector<T> w = random_vector(std::size_t(g.K) * 4 * 9, 2);
-  std::vector<T> y(std::size_t(g.N) * g.K * g.P() * g.Q()), dx(x.size()), dw(w.size()), db(g.K);
-  std::vector<T> ws;
-  conv2d_forward_grouped(g, x.data(), w.data(), w.data(), y.data(), ws);
-  conv2d_backward_grouped(g, x.data(), w.data(), y.data(), dx.data(), dw.data(), db.data(), ws);
-  const std::size_t warm = ws.size();
-  CHECK(warm > 0);
-  CHECK(warm <= conv2d_grouped_workspace_size(g));
-  conv2d_forward_grouped(g, x.data(), w.data(), w.data(), y.data(), ws);
-  conv2d_backward_grouped(g, x.data(), w.data(), y.data(), dx.data(), dw.data(), db.data(), ws);
-  CHECK(ws.size() == warm);
+  // ResNeXt-like groups, and a dense 5x5 layer of 32 channels whose weight gradient goes to
+  // im2col's GEMM (its per-tap sums would not fit in L2), which brings its own workspace.
+  for (const ConvGeometry& g : {geometry(4, {8, 4, 4}, {13, 21}, {3, 3}, {1, 1}, {1, 1}),
+                                geometry(2, {1, 32, 32}, {9, 17}, {5, 5}, {2, 2}, {1, 1})}) {
+    const int Cg = g.C / g.G;
+    const std::vector<T> x = random_vector(std::size_t(g.N) * g.C * g.H * g.W, 1);
+    const std::vector<T> w = random_vector(std::size_t(g.K) * Cg * g.R * g.S, 2);
+    std::vector<T> y(std::size_t(g.N) * g.K * g.P() * g.Q()), dx(x.size()), dw(w.size()),
+        db(g.K);
+    std::vector<T> ws;
+    conv2d_forward_grouped(g, x.data(), w.data(), w.data(), y.data(), ws);
+    conv2d_backward_grouped(g, x.data(), w.data(), y.data(), dx.data(), dw.data(), db.data(), ws);
+    const std::size_t warm = ws.size();
+    CHECK(warm > 0);
+    CHECK(warm <= conv2d_grouped_workspace_size(g));
+    conv2d_forward_grouped(g, x.data(), w.data(), w.data(), y.data(), ws);
+    conv2d_backward_grouped(g, x.data(), w.data(), y.data(), dx.data(), dw.data(), db.data(), ws);
+    CHECK(ws.size() == warm);
+  }
 }

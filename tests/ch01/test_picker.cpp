@@ -53,17 +53,20 @@ TEST_CASE("Auto picks the kernel made for each shape", "[conv][picker]") {
         ConvAlgo::Direct);
   CHECK(auto_choice(Conv2dOptions(32, 32, 3).padding(1), {2, 32, 16, 16}) == ConvAlgo::Winograd4);
   CHECK(auto_choice(Conv2dOptions(64, 64, 3).padding(1), {2, 64, 8, 8}) == ConvAlgo::Winograd4);
-  // Too few channels for Winograd's transforms to pay off (threshold 32 per group, in and out),
-  // too many for grouped (32 > 16 per group).
-  CHECK(auto_choice(Conv2dOptions(32, 16, 3).padding(1), {2, 32, 16, 16}) == ConvAlgo::Im2col);
+  // Too few channels for Winograd's transforms to pay off (threshold 32 per group, in and out):
+  // grouped's register block with rows of a whole vector, im2col with shorter rows.
+  CHECK(auto_choice(Conv2dOptions(32, 16, 3).padding(1), {2, 32, 16, 16}) == ConvAlgo::Grouped);
+  CHECK(auto_choice(Conv2dOptions(32, 16, 3).padding(1), {2, 32, 8, 8}) == ConvAlgo::Im2col);
   CHECK(auto_choice(Conv2dOptions(64, 64, 3).padding(1).groups(2), {2, 64, 8, 8}) ==
         ConvAlgo::Winograd4);  // 32 channels per group
-  // No specialized kernel: strided, dilated, 5x5, 1x1 with padding.
+  // Dilated and 5x5 at stride 1 with up to 32 channels per group and rows of a whole vector:
+  // grouped; strided, wider, or short rows: im2col.
+  CHECK(auto_choice(Conv2dOptions(32, 32, 3).padding(2).dilation(2), {2, 32, 16, 16}) ==
+        ConvAlgo::Grouped);
+  CHECK(auto_choice(Conv2dOptions(32, 32, 5).padding(2), {2, 32, 16, 16}) == ConvAlgo::Grouped);
+  CHECK(auto_choice(Conv2dOptions(64, 64, 5).padding(2), {2, 64, 16, 16}) == ConvAlgo::Im2col);
   CHECK(auto_choice(Conv2dOptions(16, 32, 3).stride(2).padding(1), {2, 16, 32, 32}) ==
         ConvAlgo::Im2col);
-  CHECK(auto_choice(Conv2dOptions(32, 32, 3).padding(2).dilation(2), {2, 32, 16, 16}) ==
-        ConvAlgo::Im2col);
-  CHECK(auto_choice(Conv2dOptions(32, 32, 5).padding(2), {2, 32, 16, 16}) == ConvAlgo::Im2col);
   CHECK(auto_choice(Conv2dOptions(32, 32, 1).padding(1), {2, 32, 5, 5}) == ConvAlgo::Im2col);
 
   Conv2d fresh(Conv2dOptions(3, 4, 3));
@@ -114,6 +117,7 @@ TEST_CASE("every algorithm equals naive on layers it supports", "[conv][picker]"
         ConvAlgo::Grouped,
         Conv2dOptions(6, 9, {5, 3}).padding({2, 0}).dilation(2).groups(3).bias(false),
         {1, 6, 11, 8});
+    check_matches_naive(ConvAlgo::Grouped, Conv2dOptions(32, 30, 5).padding(2), {2, 32, 9, 17});
   }
   SECTION("auto") {
     check_matches_naive(ConvAlgo::Auto, Conv2dOptions(32, 32, 3).padding(1), {2, 32, 7, 9});
@@ -161,13 +165,13 @@ TEST_CASE("forcing an algorithm on a layer it cannot compute fails at forward", 
                     Contains("direct needs at most 4 input channels") && Contains("C=8"));
   strided.set_algorithm(ConvAlgo::Grouped);
   CHECK_THROWS_WITH(strided.forward(random_tensor({1, 4, 7, 7}, 1)),
-                    Contains("grouped needs stride 1 and at most 16 input and 16 output channels "
+                    Contains("grouped needs stride 1 and at most 32 input and 32 output channels "
                              "per group") &&
                         Contains("stride (2, 2)"));
-  Conv2d wide(Conv2dOptions(64, 64, 3).padding(1).groups(2));
+  Conv2d wide(Conv2dOptions(64, 66, 3).padding(1).groups(2));
   wide.set_algorithm(ConvAlgo::Grouped);
   CHECK_THROWS_WITH(wide.forward(random_tensor({1, 64, 5, 5}, 1)),
-                    Contains("grouped needs") && Contains("groups 2, C=64 K=64"));
+                    Contains("grouped needs") && Contains("groups 2, C=64 K=66"));
 }
 
 TEST_CASE("algorithm names round-trip and a bad name lists the valid ones", "[conv][picker]") {

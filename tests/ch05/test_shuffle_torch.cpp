@@ -6,12 +6,10 @@
 // a wrong route (a missing path, the wrong permutation) misses by O(1).
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <cmath>
 #include <string>
 
 #include "chapters/05_shuffle/channel_shuffle.hpp"
 #include "chapters/05_shuffle/shuffle_unit.hpp"
-#include "convbook/io/safetensors.hpp"
 #include "support/fixture.hpp"
 
 using namespace convbook;
@@ -32,7 +30,7 @@ void check_unit_fixture(const std::string& file) {
                        .mid_channels(f.meta("mid_channels"))
                        .group_first_conv(f.meta("group_first_conv") != 0));
   INFO(file << ": " << unit.repr());
-  test::check_module_matches_fixture(unit, f);
+  test::check_against_pytorch(unit, f);  // loads the weights by state_dict name: the contract
 }
 
 }  // namespace

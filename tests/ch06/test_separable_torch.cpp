@@ -1,8 +1,9 @@
 // Chapter 06: the three separable blocks against PyTorch, from fixtures written by
 // tests/tools/make_ch06_fixtures.py (torch 1.13, computed in float64, stored as float32):
 // output, dx, every parameter's gradient and BatchNorm's running statistics after one
-// training-mode forward, allclose with rtol 1e-3 and atol 1e-4 (support/fixture.hpp), as in
-// chapters 05 and 07; a layer in the wrong order or a wrong padding misses by O(1).
+// training-mode forward, allclose with rtol 1e-3 and atol 1e-4 (support/fixture.hpp's
+// check_against_pytorch), as in chapters 05 and 07; a layer in the wrong order or a wrong
+// padding misses by O(1).
 #include <catch2/catch.hpp>
 #include <string>
 
@@ -28,7 +29,7 @@ void check_fixture(const std::string& file) {
   const test::Fixture f(file);
   Block block(options_of(f));
   INFO(file << ": " << block.repr());
-  test::check_module_matches_fixture(block, f);
+  test::check_against_pytorch(block, f);
 }
 
 }  // namespace

@@ -6,14 +6,10 @@
 // exact in float: they must be equal.
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <cmath>
-#include <sstream>
 #include <string>
-#include <vector>
 
 #include "chapters/07_dilated/dilated_net.hpp"
 #include "chapters/07_dilated/receptive_field.hpp"
-#include "convbook/io/safetensors.hpp"
 #include "support/fixture.hpp"
 
 using namespace convbook;
@@ -26,7 +22,7 @@ void check_stack_fixture(const std::string& file) {
   const Fixture f(file);
   auto stack = dilated_stack(f.meta("in_channels"), f.meta("channels"), f.list("dilations"));
   INFO(file);
-  test::check_module_matches_fixture(*stack, f);
+  test::check_against_pytorch(*stack, f);
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #pragma once
 // Helpers that make tests read like specifications (see STYLE.md):
 //   rel_error(a, b)                   cs231n's max |a-b| / max(1e-8, |a|+|b|), elementwise
+//   scaled_error(a, b)                max |a-b| / max |b|: error on the reference's scale
+//   allclose_ratio(a, b, rtol, atol)  max |a-b| / (atol + rtol |b|): <= 1 is torch.allclose
 //   random_tensor(shape, seed)        reproducible N(0, 1) inputs
 //   gradcheck(module, x)              central differences of L = sum(y * g) vs module.backward(g)
 //   numeric_gradient(loss, t, eps)    central differences of any loss() with respect to t
@@ -53,6 +55,25 @@ double scaled_error(const A& a, const B& b) {
     scale = std::max(scale, std::abs(double(*ib)));
   }
   return diff / std::max(1e-8, scale);
+}
+
+/// max_i |a_i - b_i| / (atol + rtol |b_i|): <= 1 means every element passes torch.allclose(a, b,
+/// rtol, atol). Sizes must match (shapes may differ: PyTorch's (N, K) logits are our
+/// (N, K, 1, 1)); NaN counts as an infinite ratio.
+template <typename A, typename B>
+double allclose_ratio(const A& a, const B& b, double rtol, double atol) {
+  if (std::size_t(std::distance(a.begin(), a.end())) !=
+      std::size_t(std::distance(b.begin(), b.end()))) {
+    return std::numeric_limits<double>::infinity();
+  }
+  double worst = 0;
+  auto ia = a.begin();
+  for (auto ib = b.begin(); ib != b.end(); ++ia, ++ib) {
+    const double d = std::abs(double(*ia) - double(*ib));
+    if (std::isnan(d)) return std::numeric_limits<double>::infinity();
+    worst = std::max(worst, d / (atol + rtol * std::abs(double(*ib))));
+  }
+  return worst;
 }
 
 /// A tensor of N(0, 1) values from its own seeded generator.

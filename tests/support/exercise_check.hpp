@@ -9,6 +9,7 @@
 
 #include "convbook/random.hpp"
 #include "convbook/tensor.hpp"
+#include "support/check.hpp"
 
 namespace convbook::exercise {
 
@@ -32,13 +33,7 @@ inline Tensor as_tensor(const std::vector<float>& v, const Shape& s) {
 template <typename Library>
 double allclose_ratio(const std::vector<float>& yours, const Library& library) {
   REQUIRE(yours.size() == std::size_t(library.size()));
-  double worst = 0;
-  auto it = library.begin();
-  for (std::size_t i = 0; i < yours.size(); ++i, ++it) {
-    const double ref = double(*it);
-    worst = std::max(worst, std::abs(double(yours[i]) - ref) / (1e-5 + 1e-4 * std::abs(ref)));
-  }
-  return worst;
+  return test::allclose_ratio(yours, library, 1e-4, 1e-5);
 }
 
 }  // namespace convbook::exercise

@@ -1,15 +1,16 @@
 #pragma once
 // A PyTorch fixture (tests/fixtures/NAME.safetensors, written by tests/tools/make_*.py): its
-// tensors by key, and the integers its metadata stores as text.
+// tensors by key, and the integers its metadata stores as text; and the whole comparison of a
+// module with the PyTorch module the fixture was recorded from (check_against_pytorch).
 #include <algorithm>
 #include <catch2/catch.hpp>
-#include <cmath>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "convbook/io/safetensors.hpp"
 #include "convbook/module.hpp"
+#include "support/check.hpp"
 
 namespace convbook::test {
 
@@ -23,6 +24,8 @@ struct Fixture {
     if (it == file.tensors.end()) FAIL("fixture has no tensor " << key);
     return to_tensor(it->second);
   }
+  /// Whether the fixture holds a tensor under `key`.
+  bool has(const std::string& key) const { return file.tensors.count(key) != 0; }
   /// The first value of the tensor under `key` (a scalar saved as a one-element tensor).
   double scalar(const std::string& key) const { return file.tensors.at(key).data.at(0); }
   /// The metadata entry `key` as an integer.
@@ -37,37 +40,54 @@ struct Fixture {
   }
 };
 
-/// Worst |a - b| / (atol + rtol |b|) over all elements: <= 1 means torch.allclose(ours, torch).
-inline double allclose_ratio(const Tensor& ours, const Tensor& torch, double rtol = 1e-3,
-                             double atol = 1e-4) {
-  REQUIRE(shape_of(ours) == shape_of(torch));
-  double worst = 0;
-  for (std::size_t i = 0; i < ours.size(); ++i) {
-    const double a = ours.data()[i], b = torch.data()[i];
-    worst = std::max(worst, std::abs(a - b) / (atol + rtol * std::abs(b)));
-  }
-  return worst;
-}
+/// How close a float32 result must be to PyTorch's float64 one: torch.allclose's rtol and atol.
+struct Tolerance {
+  double rtol = 1e-3;
+  double atol = 1e-4;
+};
 
-/// Loads a module's trainable parameters from a fixture by state_dict name (the contract with
-/// PyTorch), runs one forward (training mode) on f["input"] and one backward of f["dy"], and
-/// checks, allclose with rtol 1e-3 and atol 1e-4, the output, dx, every parameter's gradient
-/// (grad.<name>) and every buffer after the forward (BatchNorm's running statistics).
-inline void check_module_matches_fixture(Module& m, const Fixture& f) {
+/// Checks module `m` against a fixture written by tests/tools/module_fixture.py from the PyTorch
+/// twin of `m`, in training mode. The fixture holds the twin's state_dict under its names (the
+/// names are the contract: every entry must load into a parameter or buffer of `m` of the same
+/// size, and every one of `m`'s must be there), `input`, `output`, an upstream gradient `dy`,
+/// and the gradients of sum(output * dy): `dx` and `grad.NAME` per parameter; `after.NAME`
+/// holds each buffer after the forward (BatchNorm's running statistics, updated once).
+/// num_batches_tracked is not compared: convbook's BatchNorm does not count batches.
+inline void check_against_pytorch(Module& m, const Fixture& f, Tolerance tol = {}) {
+  const auto is_state = [](const std::string& key) {
+    return key != "input" && key != "output" && key != "dy" && key != "dx" &&
+           key.rfind("grad.", 0) != 0 && key.rfind("after.", 0) != 0;
+  };
+  const auto skipped = [](const std::string& name) {
+    return name.find("num_batches_tracked") != std::string::npos;
+  };
+  std::size_t loaded = 0, expected = 0;
   m.visit_parameters([&](const std::string& name, Parameter& p) {
-    if (!p.is_buffer) p.value = f[name];
+    if (skipped(name)) return;
+    INFO("state_dict entry " << name);
+    const Tensor v = f[name];
+    REQUIRE(v.size() == p.value.size());
+    std::copy(v.begin(), v.end(), p.value.begin());
+    ++loaded;
   });
-  CHECK(allclose_ratio(m.forward(f["input"]), f["output"]) <= 1.0);
+  for (const auto& [key, t] : f.file.tensors) expected += is_state(key) && !skipped(key);
+  CHECK(loaded == expected);  // no entry of the fixture left unused
+
+  const auto close = [&](const Tensor& ours, const Tensor& torch) {
+    return allclose_ratio(ours, torch, tol.rtol, tol.atol) <= 1.0;
+  };
+  const Tensor y = m.forward(f["input"]);
+  CHECK(close(y, f["output"]));
+  Tensor dy = zeros(shape_of(y));  // PyTorch's (N, K) logits are our (N, K, 1, 1)
+  const Tensor dy_torch = f["dy"];
+  REQUIRE(dy_torch.size() == dy.size());
+  std::copy(dy_torch.begin(), dy_torch.end(), dy.begin());
   m.zero_grad();
-  CHECK(allclose_ratio(m.backward(f["dy"]), f["dx"]) <= 1.0);
+  CHECK(close(m.backward(dy), f["dx"]));
   m.visit_parameters([&](const std::string& name, Parameter& p) {
+    if (skipped(name)) return;
     INFO(name);
-    if (name.find("num_batches_tracked") != std::string::npos) return;
-    if (p.is_buffer) {
-      CHECK(allclose_ratio(p.value, f[name]) <= 1.0);  // running stats after one forward
-    } else {
-      CHECK(allclose_ratio(p.grad, f["grad." + name]) <= 1.0);
-    }
+    CHECK(close(p.is_buffer ? p.value : p.grad, f[(p.is_buffer ? "after." : "grad.") + name]));
   });
 }
 

@@ -8,11 +8,9 @@ Run with Debian's PyTorch (python3-torch), from the repository root:
 The block is the nn.Sequential Lin et al. (2014) describe and d2l.ai writes as `nin_block`:
 Conv2d(k x k), ReLU, Conv2d(1x1), ReLU, Conv2d(1x1), ReLU; the "bn" variant puts BatchNorm2d
 (training mode, batch statistics) between each convolution (bias=False) and its ReLU; the
-"head" variant leaves the last 1x1 linear. Each file holds `input`, every parameter and buffer
-under its state_dict name (`0.weight`, `1.running_mean`, ...), `output`, `dy` (a random
-upstream gradient) and the gradients of L = sum(output * dy): `dx` and `grad.<name>` per
-parameter; buffers are stored after the forward (BN's running statistics updated once).
-Computed in float64, stored as float32, so the reference carries no float32 rounding.
+"head" variant leaves the last 1x1 linear. Each file is a module fixture (tests/tools/
+module_fixture.py: state_dict, input, output, dy, dx, grad.<name>, after.<buffer>) plus the
+block's options in the metadata.
 """
 import os
 import sys
@@ -20,6 +18,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import module_fixture  # noqa: E402
 import safetensors_io  # noqa: E402
 
 FIXTURES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
@@ -54,27 +53,9 @@ def main():
     torch.manual_seed(20240602)
     os.makedirs(FIXTURES, exist_ok=True)
     for name, (shape, mid, out, kernel, stride, padding, bn, final) in CASES.items():
-        block = nin_block(shape[1], mid, out, kernel, stride, padding, bn, final).double()
-        with torch.no_grad():  # non-trivial biases and BN affine parameters
-            for pname, p in block.named_parameters():
-                if pname.endswith("bias"):
-                    p.normal_(0, 0.5)
-                elif p.dim() == 1:  # BN weight
-                    p.uniform_(0.5, 1.5)
-        block.train()
-        tensors = {f"{k}": v.detach().clone() for k, v in block.state_dict().items()
-                   if not k.endswith("num_batches_tracked")}
-        x = torch.randn(shape, dtype=torch.float64, requires_grad=True)
-        y = block(x)
-        dy = torch.randn_like(y)
-        (y * dy).sum().backward()
-        tensors.update({"input": x, "output": y, "dy": dy, "dx": x.grad})
-        for pname, p in block.named_parameters():
-            tensors["grad." + pname] = p.grad
-        for bname, b in block.named_buffers():
-            if not bname.endswith("num_batches_tracked"):
-                tensors["after." + bname] = b
-        tensors = {n: t.detach().float().contiguous() for n, t in tensors.items()}
+        block = nin_block(shape[1], mid, out, kernel, stride, padding, bn, final)
+        module_fixture.randomize_affine(block)
+        tensors, y = module_fixture.forward_backward(block, shape)
         ks = kernel if isinstance(kernel, tuple) else (kernel, kernel)
         pd = padding if isinstance(padding, tuple) else (padding, padding)
         metadata = {"in_channels": shape[1], "mid_channels": mid, "out_channels": out,

@@ -7,10 +7,8 @@ tests/ch04/test_grouped_torch.cpp.
 Run with Debian's PyTorch (python3-torch), from the repository root:
     /usr/bin/python3 tests/tools/make_ch04_fixtures.py
 
-The file holds `input`, every parameter and buffer under its state_dict name (`0.weight`,
-`1.running_mean`, ...), `output`, `dy` and the gradients of L = sum(output * dy): `dx` and
-`grad.<name>`; buffers are stored after the forward (training mode). Computed in float64,
-stored as float32.
+The file is a module fixture (tests/tools/module_fixture.py: state_dict, input, output, dy,
+dx, grad.<name>, after.<buffer>; training mode, float64 stored as float32).
 """
 import os
 import sys
@@ -19,6 +17,7 @@ import torch
 from torch import nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import module_fixture  # noqa: E402
 import safetensors_io  # noqa: E402
 
 FIXTURES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
@@ -45,33 +44,14 @@ def grouped_cnn(num_classes=10, groups=8):
 
 def main():
     torch.manual_seed(20261128)
-    net = grouped_cnn().double()
-    with torch.no_grad():  # non-trivial BN affine parameters
-        for pname, p in net.named_parameters():
-            if p.dim() == 1 and not pname.startswith("22."):
-                if pname.endswith("weight"):
-                    p.uniform_(0.5, 1.5)
-                else:
-                    p.normal_(0, 0.5)
-    net.train()
-    tensors = {k: v.detach().clone() for k, v in net.state_dict().items()
-               if not k.endswith("num_batches_tracked")}
-    x = torch.randn((2, 3, 8, 8), dtype=torch.float64, requires_grad=True)
-    y = net(x)
-    dy = torch.randn_like(y)
-    (y * dy).sum().backward()
-    tensors.update({"input": x, "output": y, "dy": dy, "dx": x.grad})
-    for pname, p in net.named_parameters():
-        tensors["grad." + pname] = p.grad
-    for bname, b in net.named_buffers():
-        if not bname.endswith("num_batches_tracked"):
-            tensors["after." + bname] = b
-    tensors = {n: t.detach().float().contiguous() for n, t in tensors.items()}
+    net = grouped_cnn()
+    module_fixture.randomize_affine(net)
+    tensors, y = module_fixture.forward_backward(net, (2, 3, 8, 8))
     path = os.path.join(FIXTURES, "ch04_grouped_cnn.safetensors")
     safetensors_io.save(path, tensors, {"groups": 8, "num_classes": 10,
                                         "repr": repr(net).replace("\n", " "),
                                         "torch": torch.__version__})
-    print(f"{path}: x{tuple(x.shape)} -> y{tuple(y.shape)}, {len(tensors)} tensors")
+    print(f"{path}: x(2, 3, 8, 8) -> y{tuple(y.shape)}, {len(tensors)} tensors")
 
 
 if __name__ == "__main__":

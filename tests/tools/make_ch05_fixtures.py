@@ -6,10 +6,9 @@ Run with Debian's PyTorch (python3-torch), from the repository root:
     /usr/bin/python3 tests/tools/make_ch05_fixtures.py
 
 The unit is written here in plain PyTorch with the attribute names of convbook::ShuffleUnit, so
-the state_dict keys (conv1.weight, bn1.running_mean, ...) are the C++ parameter names. A
-fixture holds: input, dy, output, dx, every state_dict entry after the forward (running
-statistics included) and grad.<name> for every parameter, computed in float64 and stored as
-float32.
+the state_dict keys (conv1.weight, bn1.running_mean, ...) are the C++ parameter names. A unit's
+file is a module fixture (tests/tools/module_fixture.py: state_dict, input, output, dy, dx,
+grad.<name>, after.<buffer>; training mode, float64 stored as float32).
 """
 import os
 import sys
@@ -19,6 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import module_fixture  # noqa: E402
 import safetensors_io  # noqa: E402
 
 FIXTURES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
@@ -84,26 +84,9 @@ def write_shuffle():
 
 
 def write_unit(name, shape, cout, stride, groups, mid, group_first_conv):
-    unit = ShuffleUnit(shape[1], cout, stride, groups, mid, group_first_conv).double().train()
-    with torch.no_grad():  # gamma != 1 and beta != 0, so BN's affine part is really tested
-        for m in unit.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0, 0.5)
-    params = {n: p.detach().clone() for n, p in unit.named_parameters()}
-    x = torch.randn(shape, dtype=torch.float64, requires_grad=True)
-    y = unit(x)
-    dy = torch.randn_like(y)
-    (y * dy).sum().backward()
-    tensors = {"input": x.detach(), "output": y.detach(), "dy": dy, "dx": x.grad}
-    for n, t in unit.state_dict().items():
-        if n.endswith("num_batches_tracked"):
-            continue
-        tensors[n] = t
-    for n, p in unit.named_parameters():
-        tensors[n] = params[n]  # the weights the forward used
-        tensors["grad." + n] = p.grad
-    tensors = {n: t.detach().float() for n, t in tensors.items()}
+    unit = ShuffleUnit(shape[1], cout, stride, groups, mid, group_first_conv)
+    module_fixture.randomize_affine(unit)
+    tensors, y = module_fixture.forward_backward(unit, shape)
     metadata = {"in_channels": shape[1], "out_channels": cout, "stride": stride,
                 "groups": groups, "mid_channels": mid, "group_first_conv": int(group_first_conv),
                 "torch": torch.__version__}

@@ -7,9 +7,9 @@ Run with Debian's PyTorch (python3-torch), from the repository root:
 
 The blocks are written here in plain PyTorch with the attribute names of
 chapters/06_separable/separable_blocks.hpp, so the state_dict keys (depthwise.weight,
-bn1.running_mean, ...) are the C++ parameter names. A block fixture holds: input, dy, output,
-dx, every state_dict entry after the forward and grad.<name> for every parameter, computed in
-float64 and stored as float32.
+bn1.running_mean, ...) are the C++ parameter names. A block's file is a module fixture
+(tests/tools/module_fixture.py: state_dict, input, output, dy, dx, grad.<name>, after.<buffer>;
+training mode, float64 stored as float32).
 """
 import os
 import sys
@@ -20,6 +20,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import module_fixture  # noqa: E402
 import safetensors_io  # noqa: E402
 
 FIXTURES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
@@ -101,25 +102,9 @@ BLOCKS = {
 
 
 def write_block(name, make, shape, meta):
-    block = make().double().train()
-    with torch.no_grad():  # gamma != 1 and beta != 0, so BN's affine part is really tested
-        for m in block.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0, 0.5)
-    params = {n: p.detach().clone() for n, p in block.named_parameters()}
-    x = torch.randn(shape, dtype=torch.float64, requires_grad=True)
-    y = block(x)
-    dy = torch.randn_like(y)
-    (y * dy).sum().backward()
-    tensors = {"input": x.detach(), "output": y.detach(), "dy": dy, "dx": x.grad}
-    for n, t in block.state_dict().items():
-        if not n.endswith("num_batches_tracked"):
-            tensors[n] = t
-    for n, p in block.named_parameters():
-        tensors[n] = params[n]  # the weights the forward used
-        tensors["grad." + n] = p.grad
-    tensors = {n: t.detach().float() for n, t in tensors.items()}
+    block = make()
+    module_fixture.randomize_affine(block)
+    tensors, y = module_fixture.forward_backward(block, shape)
     meta = {k: str(v) for k, v in meta.items()}
     meta["torch"] = torch.__version__
     path = os.path.join(FIXTURES, f"ch06_{name}.safetensors")

@@ -1,10 +1,9 @@
 """Writes tests/fixtures/ch07_*.safetensors for tests/ch07/test_dilated_torch.cpp:
 
 - ch07_stack_125.safetensors, ch07_stack_222.safetensors: convbook::dilated_stack(3, 5, d) as
-  an nn.Sequential (conv3x3 dilation d padding d no bias, BatchNorm2d, ReLU per dilation), in
-  training mode: input, dy, output, dx, every state_dict entry after the forward (running
-  statistics included) and grad.<name> for every parameter; computed in float64, stored as
-  float32. nn.Sequential numbers its children 0, 1, 2, ... as convbook's Sequential does, so
+  an nn.Sequential (conv3x3 dilation d padding d no bias, BatchNorm2d, ReLU per dilation): a
+  module fixture (tests/tools/module_fixture.py: state_dict, input, output, dy, dx,
+  grad.<name>, after.<buffer>; training mode). nn.Sequential numbers its children 0, 1, 2, ... as convbook's Sequential does, so
   the state_dict keys are the C++ parameter names.
 - ch07_rf.safetensors: the receptive-field maps of all-ones 3x3 stacks with dilations
   (2, 2, 2) and (1, 2, 5) on a 21x21 input, by torch.autograd.grad of the centre output.
@@ -19,6 +18,7 @@ import torch
 import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import module_fixture  # noqa: E402
 import safetensors_io  # noqa: E402
 
 FIXTURES = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures"))
@@ -34,25 +34,9 @@ def dilated_stack(cin, cout, dilations):
 
 
 def write_stack(name, dilations, shape, cout):
-    net = dilated_stack(shape[1], cout, dilations).double().train()
-    with torch.no_grad():  # gamma != 1 and beta != 0, so BN's affine part is really tested
-        for m in net.modules():
-            if isinstance(m, nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.normal_(0, 0.5)
-    params = {n: p.detach().clone() for n, p in net.named_parameters()}
-    x = torch.randn(shape, dtype=torch.float64, requires_grad=True)
-    y = net(x)
-    dy = torch.randn_like(y)
-    (y * dy).sum().backward()
-    tensors = {"input": x.detach(), "output": y.detach(), "dy": dy, "dx": x.grad}
-    for n, t in net.state_dict().items():
-        if not n.endswith("num_batches_tracked"):
-            tensors[n] = t
-    for n, p in net.named_parameters():
-        tensors[n] = params[n]
-        tensors["grad." + n] = p.grad
-    tensors = {n: t.detach().float() for n, t in tensors.items()}
+    net = dilated_stack(shape[1], cout, dilations)
+    module_fixture.randomize_affine(net)
+    tensors, _ = module_fixture.forward_backward(net, shape)
     metadata = {"in_channels": shape[1], "channels": cout,
                 "dilations": ",".join(str(d) for d in dilations), "torch": torch.__version__}
     path = os.path.join(FIXTURES, f"ch07_{name}.safetensors")

@@ -7,7 +7,8 @@
 ///
 /// Legend: op(A) is M x K, op(B) is K x N, C is M x N (gemm_benchmark.hpp lists the shapes).
 /// For every shape and thread count it times gemm (gemm_packed) and cblas_sgemm with the same
-/// harness (time_gemm_ms: best of --repeats runs after a warm-up), prints ms, GFLOP/s, the
+/// harness (time_gemm_ms: best of --repeats runs after a warm-up; the two alternate --rounds
+/// times and each keeps its best), prints ms, GFLOP/s, the
 /// fraction of the FP32 peak measured in the same run, and the ratio OpenBLAS ms / convbook ms
 /// (> 1: convbook is faster), and checks that both computed the same C.
 ///
@@ -51,7 +52,7 @@ void convbook_sgemm(bool trans_a, bool trans_b, int M, int N, int K, float alpha
 
 // max |a - b| / max |a| over the first product's C: float sums of K terms differ by rounding
 // (~sqrt(K) * 6e-8 relative), a wrong transpose or edge by O(1).
-double relative_difference(const std::vector<float>& a, const std::vector<float>& b,
+double relative_difference(const GemmOperands::Floats& a, const GemmOperands::Floats& b,
                            std::size_t n) {
   double diff = 0, scale = 0;
   for (std::size_t i = 0; i < n; ++i) {
@@ -65,10 +66,12 @@ struct Options {
   std::vector<std::string> shapes;
   std::vector<int> threads = {1, 2};
   int repeats = 10;
+  int rounds = 3;
 };
 
 int run(const Options& o) {
   if (o.repeats < 1) throw Error("--repeats=" + std::to_string(o.repeats) + ", expected >= 1");
+  if (o.rounds < 1) throw Error("--rounds=" + std::to_string(o.rounds) + ", expected >= 1");
   for (int t : o.threads) {
     if (t < 1) throw Error("--threads " + std::to_string(t) + ", expected >= 1");
   }
@@ -93,11 +96,16 @@ int run(const Options& o) {
       // threads run images, each cblas_sgemm on its caller's thread, as gemm_packed does.
       openblas_set_num_threads(s.calls > 1 ? 1 : threads);
       GemmOperands ours = make_gemm_operands(s, threads), theirs = ours;
-      const double ms_ours = time_gemm_ms(s, &convbook_sgemm, ours, o.repeats);
-      const double ms_theirs = time_gemm_ms(s, &openblas_sgemm, theirs, o.repeats);
-      // OpenBLAS's idle workers spin for ~0.1 s after a threaded call; let them fall asleep so
-      // they do not take a core from the next measurement.
-      if (threads > 1) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      // The two alternate, --rounds times, and each keeps its best: a slow spell of this shared
+      // machine then costs both sides a round instead of deciding the ratio.
+      double ms_ours = 1e300, ms_theirs = 1e300;
+      for (int round = 0; round < o.rounds; ++round) {
+        ms_ours = std::min(ms_ours, time_gemm_ms(s, &convbook_sgemm, ours, o.repeats));
+        ms_theirs = std::min(ms_theirs, time_gemm_ms(s, &openblas_sgemm, theirs, o.repeats));
+        // OpenBLAS's idle workers spin for ~0.1 s after a threaded call; let them fall asleep
+        // so they do not take a core from the next measurement.
+        if (threads > 1) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      }
       const std::size_t c_size = std::size_t(s.M) * s.N;
       const double difference = relative_difference(theirs.C, ours.C, c_size);
       if (difference > 1e-4) {
@@ -126,6 +134,8 @@ int main(int argc, char** argv) {
   Options o;
   app.add_option("--shape", o.shapes, "only shapes whose name contains this (repeatable)");
   app.add_option("--threads", o.threads, "thread counts, each measured")->capture_default_str();
+  app.add_option("--rounds", o.rounds, "convbook and OpenBLAS alternate this many times")
+      ->capture_default_str();
   app.add_option("--repeats", o.repeats, "timed runs after a warm-up; the best is reported")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);

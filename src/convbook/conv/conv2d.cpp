@@ -123,8 +123,8 @@ std::string conv_algo_requirement(ConvAlgo algo) {
     case ConvAlgo::Pointwise:
       return "a 1x1 kernel with padding 0";
     case ConvAlgo::Grouped:
-      return "stride 1 and at most 16 input and 16 output channels per group (C/G <= 16, "
-             "K/G <= 16)";
+      return "stride 1 and at most 32 input and 32 output channels per group (C/G <= 32, "
+             "K/G <= 32)";
     default:
       return "";
   }
@@ -155,7 +155,7 @@ ConvAlgo pick_conv_algo(const ConvGeometry& g) {
   // winograd4 5.2 / 20.9; with 16 per group level with winograd4 (20.0 vs 18.5 ms fwd+bwd). It
   // loses only to the depthwise kernel (dw3x3_128_8x8: 1.9 / 6.0 against 1.2 / 3.6), hence the
   // order.
-  if (grouped_supports(g)) return ConvAlgo::Grouped;
+  if (grouped_supports(g) && g.C / g.G <= 16 && g.K / g.G <= 16) return ConvAlgo::Grouped;
   // Few channels per group (C/G <= 4) with a stride (stride 1 went to grouped above): the
   // GEMM's reduction C/G*R*S <= 36 is too short, direct loops win. Stem 3x3_3-16_32x32 (at
   // stride 1): direct 2.5 / 12.5, im2col 5.0 / 19.5.
@@ -169,8 +169,16 @@ ConvAlgo pick_conv_algo(const ConvGeometry& g) {
       g.K / g.G >= kWinogradMinChannels) {
     return kWinogradTile == 4 ? ConvAlgo::Winograd4 : ConvAlgo::Winograd2;
   }
-  // Everything else (strided, dense 3x3 with 17 to 31 channels, dilated or 5x5 with more than 16
-  // channels per group): im2col, which handles every configuration.
+  // Stride 1 with 17 to 32 channels per group where Winograd does not apply (5x5, dilated) and
+  // output rows of at least a vector (16 floats): the register block still beats im2col, whose
+  // packing of the column slivers the direct kernel does not need. 5x5_32-32_16x16: grouped
+  // 15.8 / 57.0, im2col 20.0 / 61.7; 3x3d2_32-32_16x16: grouped 6.5 / 22.7, im2col 7.9 / 24.7
+  // (1 thread; 2 threads 7.9 / 29.2 vs 10.3 / 32.3 and 3.3 / 11.8 vs 4.1 / 13.0). With rows of
+  // 8 (3x3_64-64_8x8) half of every vector is idle and it loses (11.4 / 50.1 vs im2col 8.0 /
+  // 24.9), and dense 3x3 goes to Winograd above.
+  if (grouped_supports(g) && g.Q() >= 16) return ConvAlgo::Grouped;
+  // Everything else (strided, dense 3x3 with 17 to 31 channels, wider layers, rows shorter than a
+  // vector): im2col, which handles every configuration.
   return ConvAlgo::Im2col;
 }
 //! [conv-picker]

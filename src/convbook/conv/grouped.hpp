@@ -23,7 +23,7 @@
 namespace convbook {
 
 /// @brief Whether the grouped kernels compute this convolution: stride 1 in both directions,
-/// at most 16 input and 16 output channels per group (C/G <= 16, K/G <= 16); any kernel size,
+/// at most 32 input and 32 output channels per group (C/G <= 32, K/G <= 32); any kernel size,
 /// padding, dilation and number of groups (G = 1 included).
 bool grouped_supports(const ConvGeometry& g);
 

@@ -15,6 +15,8 @@
 ///   xsimd microkernel (chapter 01, second half).
 /// `gemm` is the best available one (gemm_packed) and is what the layers call.
 
+#include <cstddef>
+
 namespace convbook {
 
 /// @brief The reference GEMM: one dot product per element of C.
@@ -71,6 +73,11 @@ class GemmBPacker {
   /// @param Bp  the sliver, kc * nr scalars, aligned for the microkernel
   virtual void pack(int p0, int kc, int j0, int nr, T* Bp) const = 0;
 };
+
+/// @brief From this size of C (bytes of M x N, per thread) on, gemm_packed writes C with
+/// streaming stores when it is computed in one depth block with beta == 0: it is larger than
+/// the caches and only ever written, so reading its lines before overwriting them is waste.
+inline constexpr std::size_t kGemmStreamBytes = std::size_t(16) << 20;
 
 /// @brief Width NR of gemm_packed's B slivers (and of its register tile): 32 floats or 16
 /// doubles with AVX-512.
