@@ -6,6 +6,7 @@
 #include "chapters/03_inception/googlenet_cifar.hpp"
 #include "chapters/04_grouped/grouped_models.hpp"
 #include "chapters/05_shuffle/shufflenet.hpp"
+#include "chapters/06_separable/mobilenet_cifar.hpp"
 #include "chapters/07_dilated/dilated_net.hpp"
 #include "chapters/08_deformable/deform_net.hpp"
 #include "chapters/09_attention/attention_cnn.hpp"
@@ -80,6 +81,13 @@ const std::vector<ModelEntry>& model_zoo() {
       {"shufflenet_v1_cifar_noshuffle", "05_shuffle",
        "the same network without the channel shuffle (the paper's ablation)",
        [](std::size_t k) { return shufflenet_v1_cifar(k, false); }},
+      {"mobilenet_cifar", "06_separable",
+       "conv3x3 stem 3->32, 5 depthwise-separable blocks (dw3x3-BN-ReLU-pw1x1-BN-ReLU; 64-128-"
+       "128-256-256, two stride 2), global avg-pool, linear",
+       [](std::size_t k) { return mobilenet_cifar(k); }},
+      {"mobilenet_cifar_dense", "06_separable",
+       "cost table only (info): mobilenet_cifar with each block one dense conv3x3-BN-ReLU",
+       [](std::size_t k) { return mobilenet_cifar(k, false); }},
       {"dilated_cifar", "07_dilated",
        "conv3x3 3->32, max-pool, 3 dilated conv3x3 (d = 1, 2, 5; 64 wide) at 16x16, max-pool, "
        "conv3x3 64->128, global avg-pool, linear",

@@ -28,7 +28,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-# name: (C, K, H=W, R=S, stride, padding, dilation, groups); the names and sizes of
+# name: (C, K, H=W, R=S or (R, S), stride, padding, dilation, groups); the names and sizes of
 # chapters/01_convolution/conv_benchmark.cpp.
 SHAPES = {
     "3x3_16-16_32x32": (16, 16, 32, 3, 1, 1, 1, 1),
@@ -47,6 +47,11 @@ SHAPES = {
     "1x1_64-32_16x16": (64, 32, 16, 1, 1, 0, 1, 1),
     "3x3_32-48_16x16": (32, 48, 16, 3, 1, 1, 1, 1),
     "5x5_8-24_16x16": (8, 24, 16, 5, 1, 2, 1, 1),
+    # chapter 06: rectangular kernels, R x S as (R, S) and padding (R/2, S/2)
+    "1x3_64-64_16x16": (64, 64, 16, (1, 3), 1, (0, 1), 1, 1),
+    "3x1_64-64_16x16": (64, 64, 16, (3, 1), 1, (1, 0), 1, 1),
+    "dw1x3_64_16x16": (64, 64, 16, (1, 3), 1, (0, 1), 1, 64),
+    "dw3x1_64_16x16": (64, 64, 16, (3, 1), 1, (1, 0), 1, 64),
 }
 
 
@@ -62,15 +67,16 @@ def best_ms(repeats, f):
 
 def bench_shape(name, batch, threads, repeats):
     C, K, HW, RS, stride, pad, dil, G = SHAPES[name]
+    R, S = RS if isinstance(RS, tuple) else (RS, RS)
     torch.set_num_threads(threads)
     torch.manual_seed(0)
     x = torch.rand(batch, C, HW, HW) * 2 - 1
-    w = torch.rand(K, C // G, RS, RS) * 2 - 1
+    w = torch.rand(K, C // G, R, S) * 2 - 1
     conv = lambda a, b: F.conv2d(a, b, None, stride, pad, dil, G)  # noqa: E731
     with torch.no_grad():
         y = conv(x, w)
     P, Q = y.shape[2], y.shape[3]
-    flops = 2.0 * batch * K * P * Q * (C // G) * RS * RS
+    flops = 2.0 * batch * K * P * Q * (C // G) * R * S
     dy = torch.rand_like(y) * 2 - 1
 
     def forward():

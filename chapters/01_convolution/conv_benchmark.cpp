@@ -35,6 +35,17 @@ ConvGeometry make_geometry(int C, int K, int HW, int RS, int stride, int pad, in
   return g;
 }
 
+// A rectangular R x S kernel (chapter 06's spatially separable layers, 1x3 and 3x1), stride
+// 1, padded by (R/2, S/2) to keep the size.
+ConvGeometry rect_geometry(int C, int K, int HW, int R, int S, int G) {
+  ConvGeometry g = make_geometry(C, K, HW, 1, 1, 0, 1, G);
+  g.R = R;
+  g.S = S;
+  g.pad_h = R / 2;
+  g.pad_w = S / 2;
+  return g;
+}
+
 std::string join_names(const std::vector<std::string>& names) {
   std::string s;
   for (const std::string& n : names) s += (s.empty() ? "" : ", ") + n;
@@ -76,6 +87,11 @@ const std::vector<ConvBenchShape>& conv_bench_shapes() {
       {"1x1_64-32_16x16", make_geometry(64, 32, 16, 1, 1, 0, 1, 1)},
       {"3x3_32-48_16x16", make_geometry(32, 48, 16, 3, 1, 1, 1, 1)},
       {"5x5_8-24_16x16", make_geometry(8, 24, 16, 5, 1, 2, 1, 1)},
+      // chapter 06: rectangular kernels (1x3, 3x1), dense and depthwise
+      {"1x3_64-64_16x16", rect_geometry(64, 64, 16, 1, 3, 1)},
+      {"3x1_64-64_16x16", rect_geometry(64, 64, 16, 3, 1, 1)},
+      {"dw1x3_64_16x16", rect_geometry(64, 64, 16, 1, 3, 64)},
+      {"dw3x1_64_16x16", rect_geometry(64, 64, 16, 3, 1, 64)},
   };
   return shapes;
 }

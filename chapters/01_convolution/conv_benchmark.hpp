@@ -20,7 +20,8 @@ struct ConvBenchShape {
 };
 
 /// @brief The twelve shapes of issue 3, in order: dense 3x3 at three resolutions, the stem,
-/// stride 2, 1x1 up and down, grouped, depthwise twice, dilated and 5x5.
+/// stride 2, 1x1 up and down, grouped, depthwise twice, dilated and 5x5; then chapter 06's
+/// rectangular kernels 1x3 and 3x1, dense and depthwise.
 const std::vector<ConvBenchShape>& conv_bench_shapes();
 
 /// @brief What `convbook bench conv` runs.

@@ -2,11 +2,7 @@
 // naive through the Conv2d module (forward, dx, dweight, dbias), the errors of forcing an
 // algorithm on a layer it cannot compute, and the names of the algorithms.
 //
-// Tolerance: the fast paths add the same products in another order, so they differ from naive
-// by float rounding (~1e-7 per addition relative to the largest partial sum); we measure the
-// error relative to the largest reference value and accept 1e-5. Winograd also multiplies by
-// its transform matrices, whose entries (up to 8 in F(4x4,3x3)'s) amplify rounding; for it we
-// accept 1e-4, still far below the O(1) error of a wrong index.
+// Tolerances: tests/support/conv_checks.hpp (1e-5 of the largest value, 1e-4 for Winograd).
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <string>
@@ -15,17 +11,15 @@
 #include "convbook/conv/conv2d.hpp"
 #include "convbook/random.hpp"
 #include "support/check.hpp"
+#include "support/conv_checks.hpp"
 
 using namespace convbook;
 using Catch::Matchers::Contains;
+using test::check_matches_naive;
 using test::random_tensor;
 using test::scaled_error;
 
 namespace {
-
-double tolerance(ConvAlgo algo) {
-  return algo == ConvAlgo::Winograd2 || algo == ConvAlgo::Winograd4 ? 1e-4 : 1e-5;
-}
 
 /// What Auto runs for this layer on this input.
 ConvAlgo auto_choice(const Conv2dOptions& options, const Shape& input) {
@@ -33,36 +27,6 @@ ConvAlgo auto_choice(const Conv2dOptions& options, const Shape& input) {
   conv.forward(random_tensor(input, 1));
   REQUIRE(conv.algorithm() == ConvAlgo::Auto);
   return conv.chosen_algorithm();
-}
-
-/// The same layer (same weights, random bias) run with `algo` and with Naive: y, dx, dweight
-/// and dbias must agree, and the layer must report that it ran `algo`.
-void check_matches_naive(ConvAlgo algo, const Conv2dOptions& options, const Shape& input) {
-  INFO("algorithm " << to_string(algo) << ", input " << to_string(input));
-  manual_seed(11);
-  Conv2d naive(options), fast(options);
-  naive.set_algorithm(ConvAlgo::Naive);
-  fast.set_algorithm(algo);
-  fast.weight.value = naive.weight.value;
-  if (options.bias()) {
-    naive.bias.value = random_tensor(shape_of(naive.bias.value), 3);
-    fast.bias.value = naive.bias.value;
-  }
-  const Tensor x = random_tensor(input, 1);
-  const Tensor y_naive = naive.forward(x);
-  const Tensor y_fast = fast.forward(x);
-  if (algo != ConvAlgo::Auto) CHECK(fast.chosen_algorithm() == algo);
-  REQUIRE(shape_of(y_fast) == shape_of(y_naive));
-  CHECK(scaled_error(y_fast, y_naive) < tolerance(fast.chosen_algorithm()));
-
-  const Tensor dy = random_tensor(shape_of(y_naive), 2);
-  const Tensor dx_naive = naive.backward(dy);
-  const Tensor dx_fast = fast.backward(dy);
-  CHECK(scaled_error(dx_fast, dx_naive) < tolerance(fast.chosen_algorithm()));
-  CHECK(scaled_error(fast.weight.grad, naive.weight.grad) < tolerance(fast.chosen_algorithm()));
-  if (options.bias()) {
-    CHECK(scaled_error(fast.bias.grad, naive.bias.grad) < tolerance(fast.chosen_algorithm()));
-  }
 }
 
 }  // namespace

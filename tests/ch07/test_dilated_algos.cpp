@@ -3,7 +3,7 @@
 // dweight, dbias) with dilation 2 and 3, on odd shapes; Winograd, which needs dilation 1, must
 // refuse it by name.
 //
-// Tolerance as in tests/ch01/test_picker.cpp: error relative to the largest reference value,
+// Tolerance as in tests/support/conv_checks.hpp: error relative to the largest reference value,
 // 1e-5 (float rounding of sums in another order; a wrong tap index scores O(1)).
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -16,52 +16,14 @@
 #include "convbook/error.hpp"
 #include "convbook/random.hpp"
 #include "support/check.hpp"
+#include "support/conv_checks.hpp"
 
 using namespace convbook;
 using Catch::Matchers::Contains;
+using test::check_matches_naive;
+using test::geometry_of;
 using test::random_tensor;
 using test::scaled_error;
-
-namespace {
-
-ConvGeometry geometry_of(const Conv2dOptions& o, const Shape& in) {
-  ConvGeometry g;
-  g.N = int(in[0]), g.C = int(in[1]), g.H = int(in[2]), g.W = int(in[3]);
-  g.K = int(o.out_channels()), g.R = int(o.kernel_size().h), g.S = int(o.kernel_size().w);
-  g.stride_h = int(o.stride().h), g.stride_w = int(o.stride().w);
-  g.pad_h = int(o.padding().h), g.pad_w = int(o.padding().w);
-  g.dil_h = int(o.dilation().h), g.dil_w = int(o.dilation().w);
-  g.G = int(o.groups());
-  return g;
-}
-
-//! [dilated-vs-naive]
-// The same layer run with `algo` and with Naive: y, dx, dweight and dbias must agree.
-void check_matches_naive(ConvAlgo algo, const Conv2dOptions& options, const Shape& input) {
-  INFO("algorithm " << to_string(algo) << ", input " << to_string(input));
-  manual_seed(7);
-  Conv2d naive(options), fast(options);
-  naive.set_algorithm(ConvAlgo::Naive);
-  fast.set_algorithm(algo);
-  fast.weight.value = naive.weight.value;
-  if (options.bias()) {
-    naive.bias.value = random_tensor(shape_of(naive.bias.value), 3);
-    fast.bias.value = naive.bias.value;
-  }
-  const Tensor x = random_tensor(input, 1);
-  const Tensor y_naive = naive.forward(x), y_fast = fast.forward(x);
-  REQUIRE(fast.chosen_algorithm() == algo);
-  REQUIRE(shape_of(y_fast) == shape_of(y_naive));
-  CHECK(scaled_error(y_fast, y_naive) < 1e-5);
-  const Tensor dy = random_tensor(shape_of(y_naive), 2);
-  const Tensor dx_naive = naive.backward(dy), dx_fast = fast.backward(dy);
-  CHECK(scaled_error(dx_fast, dx_naive) < 1e-5);
-  CHECK(scaled_error(fast.weight.grad, naive.weight.grad) < 1e-5);
-  if (options.bias()) CHECK(scaled_error(fast.bias.grad, naive.bias.grad) < 1e-5);
-}
-//! [dilated-vs-naive]
-
-}  // namespace
 
 TEST_CASE("every algorithm that supports dilation equals naive", "[ch07][dilation]") {
   // Odd sizes everywhere; dense, grouped, depthwise, few-channel and strided layers, so that

@@ -32,28 +32,6 @@ namespace {
 
 constexpr double kTolerance = 1e-7;
 
-struct Errors {
-  double input = 0, parameters = 0;
-  std::string worst_parameter;
-};
-
-// scaled_error of dx and of every trainable parameter's gradient against central differences.
-Errors check_gradients(Module& m, Tensor x, double eps) {
-  const Tensor g = test::random_tensor(shape_of(m.forward(x)), 12345);
-  m.zero_grad();
-  const Tensor dx = m.backward(g);
-  auto loss = [&] { return test::weighted_output(m, x, g); };
-  auto numeric = [&](Tensor& t) { return test::numeric_gradient(loss, t, eps); };
-  Errors e;
-  e.input = test::scaled_error(dx, numeric(x));
-  m.visit_parameters([&](const std::string& name, Parameter& p) {
-    if (p.is_buffer) return;
-    const double err = test::scaled_error(p.grad, numeric(p.value));
-    if (err >= e.parameters) e.parameters = err, e.worst_parameter = name;
-  });
-  return e;
-}
-
 // Dilations 1, 2, 3 (and a stride-2 dilated layer) with few channels, so the direct and
 // grouped kernels accept the stride-1 layers; `groups` = channels makes it depthwise.
 std::unique_ptr<Sequential> conv_stack(std::size_t channels, std::size_t groups, ConvAlgo algo) {
@@ -84,7 +62,7 @@ TEST_CASE("dilated conv stacks: backward == finite differences, every algorithm"
     INFO(to_string(algo));
     manual_seed(3);
     auto net = conv_stack(3, 1, algo);
-    const auto r = check_gradients(*net, test::random_tensor({2, 3, 9, 11}, 8), 1e-2);
+    const auto r = test::scaled_gradcheck(*net, test::random_tensor({2, 3, 9, 11}, 8), 1e-2);
     INFO("worst parameter " << r.worst_parameter);
     CHECK(r.input < kTolerance);
     CHECK(r.parameters < kTolerance);
@@ -93,7 +71,7 @@ TEST_CASE("dilated conv stacks: backward == finite differences, every algorithm"
     INFO("depthwise, " << to_string(algo));
     manual_seed(4);
     auto net = conv_stack(4, 4, algo);
-    const auto r = check_gradients(*net, test::random_tensor({2, 4, 11, 9}, 9), 1e-2);
+    const auto r = test::scaled_gradcheck(*net, test::random_tensor({2, 4, 11, 9}, 9), 1e-2);
     INFO("worst parameter " << r.worst_parameter);
     CHECK(r.input < kTolerance);
     CHECK(r.parameters < kTolerance);
@@ -108,7 +86,7 @@ TEST_CASE("dilated_stack (conv-BN-ReLU, d 1 2 5) in eval mode", "[ch07][f64]") {
     for (auto& v : p.value) v = p.is_buffer ? rng.uniform(0.5, 1.5) : v + 0.3 * rng.normal();
   });
   stack->eval();
-  const auto r = check_gradients(*stack, test::random_tensor({2, 2, 13, 12}, 10), 1e-6);
+  const auto r = test::scaled_gradcheck(*stack, test::random_tensor({2, 2, 13, 12}, 10), 1e-6);
   INFO("worst parameter " << r.worst_parameter);
   CHECK(r.input < kTolerance);
   CHECK(r.parameters < kTolerance);

@@ -7,6 +7,7 @@
 //   gradcheck(module, x)              central differences of L = sum(y * g) vs module.backward(g)
 //   numeric_gradient(loss, t, eps)    central differences of any loss() with respect to t
 //   same_values(a, b)                 same shape and bit-identical values
+//   scaled_gradcheck(module, x, eps)  gradcheck with scaled_error per tensor
 // gradcheck is meant for the *_f64.cpp test programs, where Scalar is double.
 #include <algorithm>
 #include <cmath>
@@ -14,6 +15,7 @@
 #include <iterator>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "convbook/module.hpp"
@@ -117,16 +119,17 @@ std::vector<double> numeric_gradient(Loss loss, Tensor& t, double eps) {
 
 /// The worst relative errors found by gradcheck, for the input and for each parameter.
 struct GradCheckResult {
-  double input = 0;        ///< rel_error(dx analytic, dx numeric)
-  double parameters = 0;   ///< worst rel_error over all trainable parameters
+  double input = 0;             ///< rel_error (scaled_gradcheck: scaled_error) of dx
+  double parameters = 0;        ///< the worst of the same over all trainable parameters
   std::string worst_parameter;  ///< name of the parameter with the worst error
   double worst() const { return std::max(input, parameters); }
 };
 
-/// Checks module.backward against central differences of L = sum(y * g) for a fixed random g.
+/// Checks module.backward against central differences of L = sum(y * g) for a fixed random g,
+/// each gradient compared with `measure(analytic, numeric)` (rel_error or scaled_error).
 /// `reseed` is called before every forward so layers with randomness (dropout) repeat their draw.
-template <typename Reseed>
-GradCheckResult gradcheck(Module& m, Tensor x, Reseed reseed, double eps = 1e-6) {
+template <typename Reseed, typename Measure>
+GradCheckResult gradcheck_with(Module& m, Tensor x, Reseed reseed, double eps, Measure measure) {
   reseed();
   Tensor y = m.forward(x);
   const Tensor g = random_tensor(shape_of(y), 12345);
@@ -139,17 +142,35 @@ GradCheckResult gradcheck(Module& m, Tensor x, Reseed reseed, double eps = 1e-6)
   };
 
   GradCheckResult result;
-  result.input = rel_error(dx, numeric_gradient(loss, x, eps));
+  result.input = measure(dx, numeric_gradient(loss, x, eps));
 
   m.visit_parameters([&](const std::string& name, Parameter& p) {
     if (p.is_buffer) return;
-    const double err = rel_error(p.grad, numeric_gradient(loss, p.value, eps));
+    const double err = measure(p.grad, numeric_gradient(loss, p.value, eps));
     if (err >= result.parameters) {
       result.parameters = err;
       result.worst_parameter = name;
     }
   });
   return result;
+}
+
+/// gradcheck_with the element-wise rel_error.
+template <typename Reseed>
+GradCheckResult gradcheck(Module& m, Tensor x, Reseed reseed, double eps = 1e-6) {
+  return gradcheck_with(
+      m, std::move(x), reseed, eps,
+      [](const Tensor& a, const std::vector<double>& b) { return rel_error(a, b); });
+}
+
+/// gradcheck with each gradient tensor measured at its own scale (scaled_error: max |analytic -
+/// numeric| / max |numeric|) instead of element by element: for blocks whose true gradients
+/// include values near zero (after BatchNorm, in depthwise layers), where the element-wise
+/// relative error of those is finite-difference noise.
+inline GradCheckResult scaled_gradcheck(Module& m, Tensor x, double eps) {
+  return gradcheck_with(
+      m, std::move(x), [] {}, eps,
+      [](const Tensor& a, const std::vector<double>& b) { return scaled_error(a, b); });
 }
 
 /// gradcheck for deterministic modules.
