@@ -2,10 +2,10 @@
 // against central differences and against chapter 01's seven loops, in double.
 //
 // The block has ReLUs, so L = sum(y * g) is only piecewise linear: a small step (eps = 1e-5)
-// keeps finite differences off the kinks for N(0, 1) data. The error is cs231n's, per element:
-// the few gradient elements that are nearly zero carry the largest relative rounding error
-// (worst measured 8e-7, on 0.weight of the first case), so the tolerance is 1e-5; a wrongly
-// routed gradient misses by order 1.
+// keeps finite differences off the kinks for N(0, 1) data. The error is measured per tensor,
+// against the tensor's largest gradient (scaled_gradcheck): cs231n's per-element error failed
+// on a BatchNorm shift whose true gradient is 0 (analytic 2e-15, finite differences 7e-10 of
+// rounding, 0.07 "relative"). Tolerance 1e-7; a wrongly routed gradient misses by order 1.
 #include <catch2/catch.hpp>
 #include <vector>
 
@@ -22,7 +22,7 @@ static_assert(sizeof(Scalar) == sizeof(double), "gradient checks run in the doub
 namespace {
 
 constexpr double kEps = 1e-5;
-constexpr double kTolerance = 1e-5;
+constexpr double kTolerance = 1e-7;
 
 void check_block(const NiNBlockOptions& options, const Shape& input) {
   manual_seed(21);
@@ -32,7 +32,8 @@ void check_block(const NiNBlockOptions& options, const Shape& input) {
     if (name.size() >= 4 && name.compare(name.size() - 4, 4, "bias") == 0)
       p.value = test::random_tensor(shape_of(p.value), 7);
   });
-  const test::GradCheckResult r = test::gradcheck(block, test::random_tensor(input, 8), kEps);
+  const test::GradCheckResult r =
+      test::scaled_gradcheck(block, test::random_tensor(input, 8), kEps);
   INFO(block.repr() << " on " << to_string(input));
   INFO("dx error " << r.input << ", worst parameter " << r.worst_parameter << " " << r.parameters);
   CHECK(r.input < kTolerance);
