@@ -5,9 +5,9 @@
 /// SK's and split attention's select.
 ///
 /// Legend: N batch, C channels, H x W image, L = H W, r reduction, Cr = C / r, G cardinality,
-/// R radix (or SK's branches), J channels per split and group. Arrays are plain row-major std::vector<float>.
-/// `make exercise CH=09` checks your exercise.cpp against the framework (check.cpp); the
-/// book's answers are in solution.cpp.
+/// R radix (or SK's branches), J channels per split and group. Arrays are plain row-major
+/// std::vector<float>. `make exercise CH=09` checks your exercise.cpp against the framework
+/// (check.cpp); the book's answers are in solution.cpp.
 #include <cstddef>
 #include <vector>
 

@@ -109,7 +109,7 @@ SelectGrads select_backward(const std::vector<float>& u, const std::vector<float
         const std::size_t rc = (n * R + r) * C + c;  // split r, channel c of image n
         for (std::size_t l = 0; l < L; ++l) {
           const float d = dv[(n * C + c) * L + l];
-          g.du[rc * L + l] = a[rc] * d;  // dV/dU_r = a_r at every position
+          g.du[rc * L + l] = a[rc] * d;   // dV/dU_r = a_r at every position
           g.da[rc] += d * u[rc * L + l];  // a_r weighed the whole plane: sum over it
         }
       }

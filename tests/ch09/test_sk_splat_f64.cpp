@@ -84,7 +84,8 @@ void check_block(Module& block, const Shape& input, const std::set<std::string>&
 
 }  // namespace
 
-TEST_CASE("rsoftmax kernels in the layouts SK and ResNeSt call them with, vs finite differences (double)", "[sk][gradcheck]") {
+TEST_CASE("rsoftmax kernels in SK's and ResNeSt's layouts vs finite differences (double)",
+          "[sk][gradcheck]") {
   // (G, R, Cg): ResNeSt's grouped layout, SK's single group, and the sigmoid of radix 1.
   for (const auto& [G, R, Cg] :
        std::vector<std::array<std::size_t, 3>>{{2, 3, 2}, {1, 2, 5}, {3, 1, 2}}) {
