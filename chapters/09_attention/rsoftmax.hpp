@@ -8,6 +8,10 @@
 /// The input is (N, G R J) read as (N, G, R, J), as PyTorch's
 /// `x.view(N, G, R, -1).transpose(1, 2)`; the output is (N, R G J) in the order (N, R, G, J),
 /// so that split r's weights for all groups are one contiguous block of G J values.
+/// The input order is how ResNeSt's fc2 (a 1x1 convolution with G groups) writes its logits,
+/// group by group; the output order is the stacked splits of sk_select.hpp, a[n][r C + g J + j]
+/// with C = G J, which weighted_sum_splits reads. With G = 1 the two orders coincide: SK's
+/// case (SelectiveKernel calls this with G = 1 and R = M branches).
 /// With R = 1 there is nothing to choose between and the official code uses a sigmoid instead.
 #include <cstddef>
 #include <string>

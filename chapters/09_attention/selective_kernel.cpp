@@ -5,6 +5,7 @@
 #include <memory>
 #include <vector>
 
+#include "chapters/09_attention/rsoftmax.hpp"
 #include "chapters/09_attention/sk_select.hpp"
 #include "convbook/conv/conv2d.hpp"
 #include "convbook/error.hpp"

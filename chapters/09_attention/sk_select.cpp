@@ -1,9 +1,9 @@
 /// @file sk_select.cpp
-/// @brief Fuse, r-softmax and select: the shared steps of SK and split attention.
+/// @brief Fuse and select: the shared steps of SK and split attention (the r-softmax
+/// between them is in rsoftmax.cpp).
 #include "chapters/09_attention/sk_select.hpp"
 
 #include <algorithm>
-#include <cmath>
 #include <string>
 
 #include "convbook/error.hpp"
@@ -80,57 +80,6 @@ Tensor broadcast_to_splits(const Tensor& ds, std::size_t R) {
   return stack_splits(std::vector<Tensor>(R, ds));
 }
 //! [fuse]
-
-//! [rsoftmax]
-void rsoftmax_forward(const Scalar* logits, Scalar* a, std::size_t N, std::size_t G, std::size_t R,
-                      std::size_t Cg) {
-  const std::size_t C = G * Cg;
-  for (std::size_t n = 0; n < N; ++n) {
-    const Scalar* z = logits + n * R * C;
-    Scalar* an = a + n * R * C;
-    for (std::size_t g = 0; g < G; ++g) {
-      for (std::size_t j = 0; j < Cg; ++j) {
-        auto logit = [&](std::size_t r) { return z[(g * R + r) * Cg + j]; };  // fc2's layout
-        Scalar* out = an + g * Cg + j;  // split r of this channel: out[r * C]
-        if (R == 1) {                   // one split: a gate in (0, 1), as SE's sigmoid
-          out[0] = Scalar(1) / (Scalar(1) + std::exp(-logit(0)));
-          continue;
-        }
-        Scalar top = logit(0);  // subtract the max: exp never overflows
-        for (std::size_t r = 1; r < R; ++r) top = std::max(top, logit(r));
-        Scalar total = 0;
-        for (std::size_t r = 0; r < R; ++r) total += out[r * C] = std::exp(logit(r) - top);
-        for (std::size_t r = 0; r < R; ++r) out[r * C] /= total;
-      }
-    }
-  }
-}
-
-void rsoftmax_backward(const Scalar* a, const Scalar* da, Scalar* dlogits, std::size_t N,
-                       std::size_t G, std::size_t R, std::size_t Cg) {
-  const std::size_t C = G * Cg;
-  for (std::size_t n = 0; n < N; ++n) {
-    const Scalar* an = a + n * R * C;
-    const Scalar* dan = da + n * R * C;
-    Scalar* dz = dlogits + n * R * C;
-    for (std::size_t g = 0; g < G; ++g) {
-      for (std::size_t j = 0; j < Cg; ++j) {
-        const std::size_t c = g * Cg + j;
-        if (R == 1) {  // d sigmoid(z) / dz = a (1 - a)
-          dz[g * Cg + j] = dan[c] * an[c] * (Scalar(1) - an[c]);
-          continue;
-        }
-        // da_r/dz_s = a_r (delta_rs - a_s), so dz_s = a_s (da_s - sum_r a_r da_r)
-        Scalar dot = 0;
-        for (std::size_t r = 0; r < R; ++r) dot += an[r * C + c] * dan[r * C + c];
-        for (std::size_t r = 0; r < R; ++r) {
-          dz[(g * R + r) * Cg + j] = an[r * C + c] * (dan[r * C + c] - dot);
-        }
-      }
-    }
-  }
-}
-//! [rsoftmax]
 
 //! [select]
 Tensor weighted_sum_splits(const Tensor& u, const Tensor& a, std::size_t R) {

@@ -2,6 +2,7 @@
 /// @brief ResNeSt's split attention: the official SplAtConv2d forward, and its backward by hand.
 #include "chapters/09_attention/split_attention.hpp"
 
+#include "chapters/09_attention/rsoftmax.hpp"
 #include "chapters/09_attention/sk_select.hpp"
 #include "convbook/error.hpp"
 

@@ -35,6 +35,8 @@ class Sigmoid : public Module {
 /// @brief C / r, the hidden width of an attention block's bottleneck (SE's excitation, CBAM's
 /// shared MLP), checked.
 /// @param block the block's name for the message, e.g. "SqueezeExcitation(64, reduction=16)"
+/// @param channels C, the channels the block gates
+/// @param reduction r, the bottleneck's reduction ratio
 /// @throws Error naming `block` when channels or reduction is 0 or reduction > channels.
 std::size_t reduced_channels(const std::string& block, std::size_t channels, std::size_t reduction);
 

@@ -1,12 +1,14 @@
 // Checks chapter 09's exercises against the framework itself: the gate kernels of
-// attention_ops.hpp, rsoftmax.hpp, and SqueezeExcitation / CBAM's own parameter and FLOP counts
-// (what `convbook info` prints).
+// attention_ops.hpp, rsoftmax.hpp, SqueezeExcitation / CBAM's own parameter and FLOP counts
+// (what `convbook info` prints), and sk_select.hpp's weighted_sum_splits_backward.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <vector>
 
 #include "chapters/09_attention/attention_ops.hpp"
 #include "chapters/09_attention/cbam.hpp"
 #include "chapters/09_attention/rsoftmax.hpp"
+#include "chapters/09_attention/sk_select.hpp"
 #include "chapters/09_attention/squeeze_excitation.hpp"
 #include "exercise.hpp"
 #include "support/exercise_check.hpp"
@@ -77,4 +79,22 @@ TEST_CASE("09.4 what SE and CBAM cost", "[exercise]") {
     CHECK(cb_yours.params == cb_lib.params);
     CHECK(cb_yours.flops == Approx(cb_lib.flops));
   }
+}
+
+TEST_CASE("09.5 the backward of the select (SK and split attention)", "[exercise]") {
+  // Odd on purpose: 3 splits of 4 channels on a 3x5 map.
+  const std::size_t N = 2, R = 3, C = 4, H = 3, W = 5, L = H * W;
+  const auto u = random_vector(N * R * C * L, 9), a = random_vector(N * R * C, 10),
+             dv = random_vector(N * C * L, 11);
+  auto tensor = [](const std::vector<float>& v, const Shape& s) {
+    Tensor t = zeros(s);
+    std::copy(v.begin(), v.end(), t.data());
+    return t;
+  };
+  Tensor du, da;
+  weighted_sum_splits_backward(tensor(u, {N, R * C, H, W}), tensor(a, {N, R * C, 1, 1}),
+                               tensor(dv, {N, C, H, W}), R, du, da);
+  const ex09::SelectGrads g = ex09::select_backward(u, a, dv, N, R, C, L);
+  CHECK(allclose_ratio(g.du, du) <= 1.0);
+  CHECK(allclose_ratio(g.da, da) <= 1.0);
 }

@@ -46,4 +46,10 @@ Cost cbam_cost(std::size_t /*C*/, std::size_t /*r*/, std::size_t /*k*/, std::siz
   throw convbook::Error("exercise 09.4 (cbam_cost): not implemented yet");
 }
 
+SelectGrads select_backward(const std::vector<float>& /*u*/, const std::vector<float>& /*a*/,
+                            const std::vector<float>& /*dv*/, std::size_t /*N*/, std::size_t /*R*/,
+                            std::size_t /*C*/, std::size_t /*L*/) {
+  throw convbook::Error("exercise 09.5 (select_backward): not implemented yet");
+}
+
 }  // namespace convbook::ex09

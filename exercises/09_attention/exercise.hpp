@@ -1,12 +1,13 @@
 #pragma once
 /// @file exercise.hpp
 /// @brief Chapter 09's exercises: the backward of a gate's product, ResNeSt's r-softmax and its
-/// backward, the backward of CBAM's channel pool, and what SE and CBAM cost.
+/// backward, the backward of CBAM's channel pool, what SE and CBAM cost, and the backward of
+/// SK's and split attention's select.
 ///
 /// Legend: N batch, C channels, H x W image, L = H W, r reduction, Cr = C / r, G cardinality,
-/// R radix, J channels per split and group. Arrays are plain row-major std::vector<float>.
-/// `make exercise CH=09` checks your exercise.cpp against the framework (check.cpp); the
-/// book's answers are in solution.cpp.
+/// R radix (or SK's branches), J channels per split and group. Arrays are plain row-major
+/// std::vector<float>. `make exercise CH=09` checks your exercise.cpp against the framework
+/// (check.cpp); the book's answers are in solution.cpp.
 #include <cstddef>
 #include <vector>
 
@@ -67,5 +68,20 @@ Cost se_cost(std::size_t C, std::size_t r, std::size_t H, std::size_t W);
 
 /// @brief Exercise 09.4 (continued): the cost of CBAM(C, r, k) on one (C, H, W) image.
 Cost cbam_cost(std::size_t C, std::size_t r, std::size_t k, std::size_t H, std::size_t W);
+
+/// @brief The two gradients of the select V = sum_r a_r * U_r.
+struct SelectGrads {
+  std::vector<float> du;  ///< dL/dU, stacked like u: (N, R C, L)
+  std::vector<float> da;  ///< dL/da, (N, R C)
+};
+
+/// @brief Exercise 09.5: the backward of SK's and split attention's select,
+/// v[n][c][l] = sum_r a[n][r C + c] u[n][r C + c][l].
+/// @param u   (N, R C, L) the R splits stacked, split r at channels [r C, (r + 1) C)
+/// @param a   (N, R C) one weight per split and channel (the r-softmax's output)
+/// @param dv  (N, C, L) dL/dv
+SelectGrads select_backward(const std::vector<float>& u, const std::vector<float>& a,
+                            const std::vector<float>& dv, std::size_t N, std::size_t R,
+                            std::size_t C, std::size_t L);
 
 }  // namespace convbook::ex09

@@ -99,4 +99,21 @@ Cost cbam_cost(std::size_t C, std::size_t r, std::size_t k, std::size_t H, std::
   return c;
 }
 
+SelectGrads select_backward(const std::vector<float>& u, const std::vector<float>& a,
+                            const std::vector<float>& dv, std::size_t N, std::size_t R,
+                            std::size_t C, std::size_t L) {
+  SelectGrads g{std::vector<float>(N * R * C * L), std::vector<float>(N * R * C, 0.0f)};
+  for (std::size_t n = 0; n < N; ++n)
+    for (std::size_t r = 0; r < R; ++r)
+      for (std::size_t c = 0; c < C; ++c) {
+        const std::size_t rc = (n * R + r) * C + c;  // split r, channel c of image n
+        for (std::size_t l = 0; l < L; ++l) {
+          const float d = dv[(n * C + c) * L + l];
+          g.du[rc * L + l] = a[rc] * d;   // dV/dU_r = a_r at every position
+          g.da[rc] += d * u[rc * L + l];  // a_r weighed the whole plane: sum over it
+        }
+      }
+  return g;
+}
+
 }  // namespace convbook::ex09

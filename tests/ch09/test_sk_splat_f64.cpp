@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "chapters/09_attention/rsoftmax.hpp"
 #include "chapters/09_attention/selective_kernel.hpp"
 #include "chapters/09_attention/sk_select.hpp"
 #include "chapters/09_attention/split_attention.hpp"
@@ -83,7 +84,8 @@ void check_block(Module& block, const Shape& input, const std::set<std::string>&
 
 }  // namespace
 
-TEST_CASE("rsoftmax backward matches finite differences (double)", "[sk][gradcheck]") {
+TEST_CASE("rsoftmax kernels in SK's and ResNeSt's layouts vs finite differences (double)",
+          "[sk][gradcheck]") {
   // (G, R, Cg): ResNeSt's grouped layout, SK's single group, and the sigmoid of radix 1.
   for (const auto& [G, R, Cg] :
        std::vector<std::array<std::size_t, 3>>{{2, 3, 2}, {1, 2, 5}, {3, 1, 2}}) {
