@@ -241,15 +241,16 @@ def main():
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--deform", action="store_true",
                    help="chapter 08: only torchvision's deform_conv2d (convbook bench deform)")
-    args = p.parse_args()
-    if args.deform:
-        for threads in args.threads:
-            for record in bench_deform(args.batch, threads, args.repeats):
     p.add_argument("--model", action="append", default=[],
                    help="time this whole model instead of the shapes (repeatable)")
     p.add_argument("--eval", action="store_true", help="models: eval-mode inference")
     p.add_argument("--warmup", type=int, default=2, help="models: untimed steps first")
     args = p.parse_args()
+    if args.deform:
+        for threads in args.threads:
+            for record in bench_deform(args.batch, threads, args.repeats):
+                print(json.dumps(record), flush=True)
+        return
     if args.model:
         for name in args.model:
             if make_model(name) is None:
