@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "chapters/00_framework/random_tensor.hpp"
 #include "chapters/01_convolution/timing.hpp"
 #include "chapters/02_pointwise/channel_mixing.hpp"
 #include "chapters/04_grouped/grouped_models.hpp"
@@ -96,9 +97,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   omp_set_num_threads(1);
-  Rng rng(1);
-  Tensor x = zeros({batch, kWidth, kSize, kSize});
-  for (auto& v : x) v = Scalar(rng.normal());
+  const Tensor x = random_tensor({batch, kWidth, kSize, kSize}, 1);
   std::printf("C = K = %zu, %zux%zu, stride 1, batch %zu, 1 thread, CPU ms, best of %d\n\n", kWidth,
               kSize, kSize, batch, repeats);
   std::printf("| block | ch. | BN | params | MFLOPs / image | fwd ms | fwd+bwd ms |\n");
