@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "chapters/00_framework/random_tensor.hpp"
 #include "chapters/01_convolution/timing.hpp"
 #include "chapters/03_inception/concat_naive.hpp"
 #include "chapters/03_inception/inception.hpp"
@@ -26,13 +27,6 @@ namespace {
 
 std::size_t kBatch = 128;  // the first argument, if given
 constexpr int kReps = 5;
-
-Tensor random_tensor(const Shape& shape, std::uint64_t seed) {
-  Rng rng(seed);
-  Tensor t = zeros(shape);
-  for (auto& v : t) v = Scalar(rng.normal());
-  return t;
-}
 
 // One forward + backward of m on x (dy random); returns the best ms.
 double time_module(Module& m, const Tensor& x) {

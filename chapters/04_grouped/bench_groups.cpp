@@ -12,20 +12,13 @@
 #include <cstdlib>
 #include <vector>
 
+#include "chapters/00_framework/random_tensor.hpp"
 #include "chapters/01_convolution/timing.hpp"
 #include "convbook/conv/conv2d.hpp"
-#include "convbook/random.hpp"
 
 using namespace convbook;
 
 namespace {
-
-Tensor random_tensor(const Shape& shape, std::uint64_t seed) {
-  Rng rng(seed);
-  Tensor t = zeros(shape);
-  for (auto& v : t) v = Scalar(rng.normal());
-  return t;
-}
 
 void row(const char* name, const Conv2dOptions& options, const Shape& input) {
   Conv2d conv(options);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "chapters/00_framework/random_tensor.hpp"
 #include "chapters/01_convolution/timing.hpp"
 #include "chapters/05_shuffle/channel_shuffle.hpp"
 #include "chapters/05_shuffle/shuffle_unit.hpp"
@@ -26,13 +27,6 @@ namespace {
 
 std::size_t kBatch = 128;  // the first argument, if given
 constexpr int kReps = 5;
-
-Tensor random_tensor(const Shape& shape, std::uint64_t seed) {
-  Rng rng(seed);
-  Tensor t = zeros(shape);
-  for (auto& v : t) v = Scalar(rng.normal());
-  return t;
-}
 
 void shuffle_table() {
   std::printf("| shape (N, C, H, W) | G | naive ms | planes ms | speed-up |\n");

@@ -40,25 +40,15 @@ void randomize_batchnorms(Module& m, std::uint64_t seed) {
 }
 
 // Worst scaled error of dx and of every trainable parameter's gradient, against central
-// differences of L = sum(y * g).
+// differences of L = sum(y * g) (check.hpp's scaled_gradcheck).
 void check_block(ResidualBlock& block, const Shape& input) {
   randomize_batchnorms(block, 4);
-  Tensor x = test::random_tensor(input, 5);
-  const Tensor g = test::random_tensor(shape_of(block.forward(x)), 6);
-  block.zero_grad();
-  const Tensor dx = block.backward(g);
-  auto loss = [&] { return test::weighted_output(block, x, g); };
-  auto numeric = [&](Tensor& t) { return test::numeric_gradient(loss, t, kEps); };
-  INFO(block.repr() << " on " << to_string(input));
-  const double dx_error = test::scaled_error(dx, numeric(x));
-  INFO("dx scaled error " << dx_error);
-  CHECK(dx_error < kTolerance);
-  block.visit_parameters([&](const std::string& name, Parameter& p) {
-    if (p.is_buffer) return;
-    const double err = test::scaled_error(p.grad, numeric(p.value));
-    INFO(name << " scaled error " << err);
-    CHECK(err < kTolerance);
-  });
+  const test::GradCheckResult r =
+      test::scaled_gradcheck(block, test::random_tensor(input, 5), kEps);
+  INFO(block.repr() << " on " << to_string(input) << ": dx " << r.input << ", worst parameter "
+                    << r.worst_parameter << " " << r.parameters);
+  CHECK(r.input < kTolerance);
+  CHECK(r.parameters < kTolerance);
 }
 
 }  // namespace
