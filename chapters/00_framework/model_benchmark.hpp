@@ -94,6 +94,8 @@ ModelBenchResult measure_model(Module& model, const std::string& name,
 /// @brief The per-layer table of a profiled run: one row per timed module (its state_dict
 /// prefix, its type, forward and backward ms per step, share of the step), then the same
 /// summed by layer type, slowest first, then the untimed rest of the step.
+/// @param model the model that was profiled (its module tree names the rows)
+/// @param profiler the profiler that was active during the steps
 /// @param steps how many steps the profiler saw
 /// @param step_ms the step time to take shares of (the profiled steps' mean)
 std::string profile_table(Module& model, const Profiler& profiler, std::size_t steps,

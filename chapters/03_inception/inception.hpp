@@ -34,7 +34,10 @@ namespace convbook {
 class BasicConv2d : public Module {
  public:
   /// @brief A `kernel` x `kernel` convolution from `in_channels` to `out_channels`.
-  /// @param bn_eps  BatchNorm's eps; torchvision's GoogLeNet uses 0.001
+  /// @param in_channels   C
+  /// @param out_channels  K
+  /// @param kernel        the side of the square kernel, odd
+  /// @param bn_eps        BatchNorm's eps; torchvision's GoogLeNet uses 0.001
   /// @throws Error when a size is 0 or the kernel is even (the padding could not keep H x W).
   BasicConv2d(std::size_t in_channels, std::size_t out_channels, std::size_t kernel,
               double bn_eps = 1e-3);

@@ -38,6 +38,8 @@ struct DeformGeometry : ConvGeometry {
 /// h <= -1, h >= H, v <= -1 or v >= W; pixels outside the plane count as zeros (torchvision's
 /// bilinear_interpolate).
 /// @param plane  (H, W), row-major
+/// @param H, W   the plane's height and width
+/// @param h, v   the position: row h, column v (fractional)
 template <typename T>
 T bilinear_sample(const T* plane, int H, int W, T h, T v);
 
@@ -46,6 +48,8 @@ T bilinear_sample(const T* plane, int H, int W, T h, T v);
 /// derivative is the one from the right, floor(h) and floor(h) + 1 being the two rows used,
 /// as torchvision's get_coordinate_weight; pixels outside the plane count as zeros.
 /// @param plane  (H, W), row-major
+/// @param H, W   the plane's height and width
+/// @param h, v   the position: row h, column v (fractional)
 /// @param dh     d x(h, v) / dh, overwritten
 /// @param dv     d x(h, v) / dv, overwritten
 /// @return x(h, v), as bilinear_sample
@@ -56,6 +60,9 @@ T bilinear_sample_position_grad(const T* plane, int H, int W, T h, T v, T* dh, T
 /// four bilinear weights to its pixel (pixels outside the plane dropped; nothing when the
 /// position is outside (-1, H) x (-1, W)).
 /// @param plane  (H, W), row-major, accumulated
+/// @param H, W   the plane's height and width
+/// @param h, v   the position: row h, column v (fractional)
+/// @param g      the value to spread (dL/dx(h, v))
 template <typename T>
 void bilinear_scatter(T* plane, int H, int W, T h, T v, T g);
 
@@ -91,8 +98,11 @@ void deformable_im2col(const DeformGeometry& g, const T* x, const T* offset, con
 
 /// @brief The adjoint of deformable_im2col with respect to the image: every dcol entry goes
 /// back, times m and the bilinear weights, to the four pixels its sample read.
-/// @param dcol  (C*R*S, P*Q)
-/// @param dx    one image (C, H, W), overwritten
+/// @param g       sizes and options (N ignored)
+/// @param offset  the image's offsets (2*OG*R*S, P, Q)
+/// @param mask    its mask (OG*R*S, P, Q), or nullptr
+/// @param dcol    (C*R*S, P*Q)
+/// @param dx      one image (C, H, W), overwritten
 template <typename T>
 void deformable_col2im(const DeformGeometry& g, const T* offset, const T* mask, const T* dcol,
                        T* dx);
@@ -100,7 +110,11 @@ void deformable_col2im(const DeformGeometry& g, const T* offset, const T* mask, 
 /// @brief The gradients of deformable_im2col with respect to the offsets and the mask, given
 /// dcol: doffset = sum over the group's channels of dcol * m * d x_c / d(position), dmask =
 /// sum of dcol * x_c(h, v).
+/// @param g        sizes and options (N ignored)
 /// @param x        one image (C, H, W)
+/// @param offset   its offsets (2*OG*R*S, P, Q)
+/// @param mask     its mask (OG*R*S, P, Q), or nullptr
+/// @param dcol     dL/dcol (C*R*S, P*Q)
 /// @param doffset  (2*OG*R*S, P, Q), overwritten
 /// @param dmask    (OG*R*S, P, Q), overwritten; nullptr to skip (and for v1)
 template <typename T>
@@ -112,6 +126,13 @@ std::size_t deform_conv2d_im2col_workspace_size(const DeformGeometry& g);
 
 /// @brief Same result as deform_conv2d_forward_naive: per image, the deformable im2col, then
 /// one GEMM per group, (K/G x Cg*R*S) weight times (Cg*R*S x P*Q) columns.
+/// @param g          sizes and options
+/// @param x          input (N, C, H, W)
+/// @param offset     (N, 2*OG*R*S, P, Q), (dy, dx) pairs
+/// @param mask       (N, OG*R*S, P, Q), or nullptr for v1
+/// @param w          weight (K, C/G, R, S)
+/// @param bias       bias (K), or nullptr
+/// @param y          output (N, K, P, Q), overwritten
 /// @param workspace  scratch, grown when too small and reused
 template <typename T>
 void deform_conv2d_forward_im2col(const DeformGeometry& g, const T* x, const T* offset,
