@@ -42,22 +42,8 @@ DeformGeometry deform_geometry(const Conv2dOptions& o, std::size_t offset_groups
     throw Error("DeformConv2d: input " + to_string(input) + " has " + std::to_string(input[1]) +
                 " channels, expected in_channels=" + std::to_string(o.in_channels()));
   }
-  const Pair& k = o.kernel_size();
   DeformGeometry g;
-  g.N = int(input[0]);
-  g.C = int(input[1]);
-  g.H = int(input[2]);
-  g.W = int(input[3]);
-  g.K = int(o.out_channels());
-  g.R = int(k.h);
-  g.S = int(k.w);
-  g.stride_h = int(o.stride().h);
-  g.stride_w = int(o.stride().w);
-  g.pad_h = int(o.padding().h);
-  g.pad_w = int(o.padding().w);
-  g.dil_h = int(o.dilation().h);
-  g.dil_w = int(o.dilation().w);
-  g.G = int(o.groups());
+  static_cast<ConvGeometry&>(g) = conv_geometry(o, input);
   g.OG = int(offset_groups);
   if (g.P() <= 0 || g.Q() <= 0) {
     throw Error("DeformConv2d: effective kernel (dilation*(kernel-1)+1) = (" +

@@ -292,6 +292,26 @@ Conv2d::Conv2d(const Conv2dOptions& options) : options_(options) {
   }
 }
 
+ConvGeometry conv_geometry(const Conv2dOptions& o, const Shape& input) {
+  const Pair& k = o.kernel_size();
+  ConvGeometry g;
+  g.N = int(input[0]);
+  g.C = int(input[1]);
+  g.H = int(input[2]);
+  g.W = int(input[3]);
+  g.K = int(o.out_channels());
+  g.R = int(k.h);
+  g.S = int(k.w);
+  g.stride_h = int(o.stride().h);
+  g.stride_w = int(o.stride().w);
+  g.pad_h = int(o.padding().h);
+  g.pad_w = int(o.padding().w);
+  g.dil_h = int(o.dilation().h);
+  g.dil_w = int(o.dilation().w);
+  g.G = int(o.groups());
+  return g;
+}
+
 ConvGeometry Conv2d::geometry(const Shape& input) const {
   const Conv2dOptions& o = options_;
   if (input[1] != o.in_channels()) {
@@ -309,22 +329,7 @@ ConvGeometry Conv2d::geometry(const Shape& input) const {
                 "W+2*padding) = (" + std::to_string(padded_h) + ", " + std::to_string(padded_w) +
                 ") of input " + to_string(input) + "; expected it to fit");
   }
-  ConvGeometry g;
-  g.N = int(input[0]);
-  g.C = int(input[1]);
-  g.H = int(input[2]);
-  g.W = int(input[3]);
-  g.K = int(o.out_channels());
-  g.R = int(k.h);
-  g.S = int(k.w);
-  g.stride_h = int(o.stride().h);
-  g.stride_w = int(o.stride().w);
-  g.pad_h = int(o.padding().h);
-  g.pad_w = int(o.padding().w);
-  g.dil_h = int(o.dilation().h);
-  g.dil_w = int(o.dilation().w);
-  g.G = int(o.groups());
-  return g;
+  return conv_geometry(o, input);
 }
 
 Shape Conv2d::output_shape(const Shape& input) const {

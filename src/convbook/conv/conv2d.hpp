@@ -181,6 +181,11 @@ void conv2d_backward(ConvAlgo algo, const ConvGeometry& g, const T* x, const T* 
 /// backward at the same time in different threads would overwrite each other's scratch.
 std::vector<Scalar>& conv_workspace_arena();
 
+/// @brief The sizes of the convolution `o` describes applied to an `input` (N, C, H, W): the
+/// ConvGeometry the kernels take. No checks: Conv2d checks the channels and that the kernel
+/// fits before it asks (chapter 08's deformable layer builds on the same geometry).
+ConvGeometry conv_geometry(const Conv2dOptions& o, const Shape& input);
+
 /// @brief A 2-D convolution layer with PyTorch's nn.Conv2d semantics (zero padding).
 ///
 /// Parameters, as in PyTorch's state_dict: `weight` (K, C/G, R, S), initialized
