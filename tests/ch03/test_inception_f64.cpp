@@ -27,22 +27,10 @@ namespace {
 constexpr double kEps = 1e-5;
 constexpr double kTolerance = 1e-7;
 
-// BN with gamma != 1 and beta != 0 everywhere, so no affine term can hide.
-void randomize_batchnorms(Module& block, std::uint64_t seed) {
-  Rng rng(seed);
-  block.visit_parameters([&](const std::string& name, Parameter& p) {
-    if (name.find("bn.weight") != std::string::npos) {
-      for (auto& v : p.value) v = rng.uniform(0.5, 1.5);
-    } else if (name.find("bn.bias") != std::string::npos) {
-      for (auto& v : p.value) v = 0.5 * rng.normal();
-    }
-  });
-}
-
 // Worst scaled error of dx and of every trainable parameter's gradient, against central
 // differences of L = sum(y * g) (check.hpp's scaled_gradcheck).
 void check_block(Module& block, const Shape& input) {
-  randomize_batchnorms(block, 4);
+  test::randomize_batchnorms(block, 4);
   const test::GradCheckResult r =
       test::scaled_gradcheck(block, test::random_tensor(input, 5), kEps);
   INFO(block.repr() << " on " << to_string(input) << ": dx " << r.input << ", worst parameter "

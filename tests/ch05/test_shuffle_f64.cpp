@@ -31,21 +31,12 @@ namespace {
 constexpr double kEps = 1e-5;
 constexpr double kTolerance = 1e-7;
 
-// BN with gamma != 1 and beta != 0 everywhere, so no affine term can hide.
-void randomize_batchnorms(ShuffleUnit& unit, std::uint64_t seed) {
-  Rng rng(seed);
-  for (BatchNorm2d* bn : {&unit.bn1, &unit.bn2, &unit.bn3}) {
-    for (auto& v : bn->weight.value) v = rng.uniform(0.5, 1.5);
-    for (auto& v : bn->bias.value) v = 0.5 * rng.normal();
-  }
-}
-
 // Worst scaled error of dx and of every trainable parameter's gradient, against central
 // differences of L = sum(y * g); names the worst tensor.
 void check_unit(const ShuffleUnitOptions& options, const Shape& input) {
   manual_seed(21);
   ShuffleUnit unit(options);
-  randomize_batchnorms(unit, 4);
+  test::randomize_batchnorms(unit, 4);
   Tensor x = test::random_tensor(input, 5);
   const Tensor g = test::random_tensor(shape_of(unit.forward(x)), 6);
   unit.zero_grad();

@@ -22,18 +22,8 @@ namespace {
 constexpr double kEps = 1e-5;
 constexpr double kTolerance = 1e-7;
 
-// gamma in [0.5, 1.5] and beta ~ N(0, 0.5^2) in every BatchNorm of the block.
-void randomize_batchnorms(Module& block, std::uint64_t seed) {
-  Rng rng(seed);
-  block.visit_parameters([&](const std::string& name, Parameter& p) {
-    if (name.rfind("bn", 0) != 0 || p.is_buffer) return;
-    const bool gamma = name.find("weight") != std::string::npos;
-    for (auto& v : p.value) v = gamma ? rng.uniform(0.5, 1.5) : 0.5 * rng.normal();
-  });
-}
-
 void check_block(Module& block, const Shape& input) {
-  randomize_batchnorms(block, 4);
+  test::randomize_batchnorms(block, 4);
   const test::GradCheckResult r =
       test::scaled_gradcheck(block, test::random_tensor(input, 5), kEps);
   INFO(block.repr() << " on " << to_string(input) << ": dx " << r.input << ", worst parameter "

@@ -27,22 +27,10 @@ namespace {
 constexpr double kEps = 1e-5;
 constexpr double kTolerance = 1e-7;
 
-// gamma != 1 and beta != 0 in every BatchNorm (the block's and the downsample's), so no affine
-// term can hide; zero_init_residual's gamma = 0 would hide the whole residual path.
-void randomize_batchnorms(Module& m, std::uint64_t seed) {
-  Rng rng(seed);
-  m.visit_parameters([&](const std::string& name, Parameter& p) {
-    const bool bn = name.find("bn") != std::string::npos || name.find("downsample.1") == 0;
-    if (!bn || p.is_buffer) return;
-    const bool gamma = name.size() > 6 && name.compare(name.size() - 6, 6, "weight") == 0;
-    for (auto& v : p.value) v = gamma ? rng.uniform(0.5, 1.5) : 0.5 * rng.normal();
-  });
-}
-
 // Worst scaled error of dx and of every trainable parameter's gradient, against central
 // differences of L = sum(y * g) (check.hpp's scaled_gradcheck).
 void check_block(ResidualBlock& block, const Shape& input) {
-  randomize_batchnorms(block, 4);
+  test::randomize_batchnorms(block, 4);
   const test::GradCheckResult r =
       test::scaled_gradcheck(block, test::random_tensor(input, 5), kEps);
   INFO(block.repr() << " on " << to_string(input) << ": dx " << r.input << ", worst parameter "

@@ -4,6 +4,7 @@
 //   scaled_error(a, b)                max |a-b| / max |b|: error on the reference's scale
 //   allclose_ratio(a, b, rtol, atol)  max |a-b| / (atol + rtol |b|): <= 1 is torch.allclose
 //   random_tensor(shape, seed)        reproducible N(0, 1) inputs
+//   randomize_batchnorms(m, seed)     gamma, beta != 1, 0 in every BatchNorm2d of a module
 //   gradcheck(module, x)              central differences of L = sum(y * g) vs module.backward(g)
 //   numeric_gradient(loss, t, eps)    central differences of any loss() with respect to t
 //   same_values(a, b)                 same shape and bit-identical values
@@ -12,12 +13,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "convbook/layers/batchnorm.hpp"
 #include "convbook/module.hpp"
 #include "convbook/random.hpp"
 #include "convbook/tensor.hpp"
@@ -81,6 +84,21 @@ double allclose_ratio(const A& a, const B& b, double rtol, double atol) {
 /// move values (a concat, a shuffle), where nothing may differ at all.
 inline bool same_values(const Tensor& a, const Tensor& b) {
   return shape_of(a) == shape_of(b) && std::equal(a.begin(), a.end(), b.begin());
+}
+
+/// gamma ~ U(0.5, 1.5) and beta ~ N(0, 0.5^2) in every BatchNorm2d of m (found by type, at any
+/// depth; one generator walks them in module order), so that no affine term of a block's
+/// BatchNorms can hide a wrongly routed gradient (PyTorch starts them at 1 and 0).
+inline void randomize_batchnorms(Module& m, std::uint64_t seed) {
+  Rng rng(seed);
+  const std::function<void(Module&)> visit = [&](Module& module) {
+    if (auto* bn = dynamic_cast<BatchNorm2d*>(&module)) {
+      for (auto& v : bn->weight.value) v = Scalar(rng.uniform(0.5, 1.5));
+      for (auto& v : bn->bias.value) v = Scalar(0.5 * rng.normal());
+    }
+    for (const auto& [name, child] : module.children()) visit(*child);
+  };
+  visit(m);
 }
 
 /// A tensor of N(0, 1) values from its own seeded generator.
