@@ -55,7 +55,7 @@ BenchCommand::BenchCommand(CLI::App& app) {
       ->capture_default_str();
   deform_->add_flag("--json", deform_options_.json, "one JSON object a line");
   attention_ = bench_->add_subcommand(
-      "attention", "SE and CBAM blocks (chapter 09), naive and fused, beside a conv3x3");
+      "attention", "SE, CBAM, SK and split-attention blocks (chapter 09) beside a conv3x3");
   attention_->add_option("--batch", attention_batch_, "batch size N")->capture_default_str();
   attention_->add_option("--threads", threads_, "OpenMP threads (default 1)");
   attention_->add_option("--repeats", gemm_repeats_, "timed runs after a warm-up; the best")

@@ -1,5 +1,7 @@
 /// @file attention_benchmark.cpp
-/// @brief The SE / CBAM timing table of `convbook bench attention`.
+/// @brief The timing table of `convbook bench attention`: SE and CBAM (gates added after a
+/// conv3x3, naive and fused), SK and split attention (blocks that replace a conv3x3), each
+/// beside the conv3x3 of the same shape.
 #include "chapters/09_attention/attention_benchmark.hpp"
 
 #include <omp.h>
@@ -12,6 +14,8 @@
 #include <vector>
 
 #include "chapters/09_attention/cbam.hpp"
+#include "chapters/09_attention/selective_kernel.hpp"
+#include "chapters/09_attention/split_attention.hpp"
 #include "chapters/09_attention/squeeze_excitation.hpp"
 #include "convbook/conv/conv2d.hpp"
 #include "convbook/error.hpp"
@@ -87,6 +91,12 @@ int run_attention_benchmark(std::size_t batch, int repeats, int threads, std::os
       rows.push_back({"  its channel gate" + how, time_module(cbam.channel_gate, x, repeats)});
       rows.push_back({"  its spatial gate" + how, time_module(cbam.spatial_gate, x, repeats)});
     }
+    // SK and split attention stand in for the conv3x3 itself (sk_cifar's and splat_cifar's
+    // settings): two branches or splits, then the fuse and select.
+    SelectiveKernel sk(SelectiveKernelOptions(C, C).branches(2).groups(4));
+    SplitAttention splat(SplitAttentionOptions(C, C, 3).padding(1).radix(2).cardinality(2));
+    rows.push_back({"SK M=2 G=4 (replaces the conv)", time_module(sk, x, repeats)});
+    rows.push_back({"split attention R=2 K=2 (replaces the conv)", time_module(splat, x, repeats)});
     for (const Row& r : rows) {
       std::snprintf(line, sizeof line, "| %s | %s | %.2f | %.2f | %.2f |\n", to_string(s).c_str(),
                     r.name.c_str(), r.t.forward, r.t.forward_backward,
