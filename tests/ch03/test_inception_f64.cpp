@@ -16,6 +16,7 @@
 #include "chapters/03_inception/inception.hpp"
 #include "convbook/layers/concat.hpp"
 #include "convbook/random.hpp"
+#include "support/block_gradcheck.hpp"
 #include "support/check.hpp"
 
 using namespace convbook;
@@ -23,21 +24,6 @@ using namespace convbook;
 static_assert(sizeof(Scalar) == sizeof(double), "gradient checks run in the double build");
 
 namespace {
-
-constexpr double kEps = 1e-5;
-constexpr double kTolerance = 1e-7;
-
-// Worst scaled error of dx and of every trainable parameter's gradient, against central
-// differences of L = sum(y * g) (check.hpp's scaled_gradcheck).
-void check_block(Module& block, const Shape& input) {
-  test::randomize_batchnorms(block, 4);
-  const test::GradCheckResult r =
-      test::scaled_gradcheck(block, test::random_tensor(input, 5), kEps);
-  INFO(block.repr() << " on " << to_string(input) << ": dx " << r.input << ", worst parameter "
-                    << r.worst_parameter << " " << r.parameters);
-  CHECK(r.input < kTolerance);
-  CHECK(r.parameters < kTolerance);
-}
 
 // The concatenation as a module, so gradcheck can drive it: y = cat(x, 2 x, x[:, :1]).
 // x reaches y three times, so dx must collect three parts of dy.
@@ -75,7 +61,7 @@ TEST_CASE("concat_channels / split_channels backward matches finite differences 
 TEST_CASE("BasicConv2d backward matches finite differences (double)", "[inception][gradcheck]") {
   manual_seed(21);
   BasicConv2d conv(3, 4, 3);
-  check_block(conv, {2, 3, 5, 4});
+  test::check_block_gradients(conv, {2, 3, 5, 4});
 }
 
 TEST_CASE("Inception (fig. 2b) backward matches finite differences (double)",
@@ -83,12 +69,12 @@ TEST_CASE("Inception (fig. 2b) backward matches finite differences (double)",
   manual_seed(21);
   Inception block(
       InceptionOptions(5).ch1x1(2).ch3x3red(3).ch3x3(4).ch5x5red(2).ch5x5(3).pool_proj(2));
-  check_block(block, {2, 5, 6, 5});
+  test::check_block_gradients(block, {2, 5, 6, 5});
 }
 
 TEST_CASE("InceptionNaive (fig. 2a) backward matches finite differences (double)",
           "[inception][gradcheck]") {
   manual_seed(22);
   InceptionNaive block(InceptionOptions(4).ch1x1(2).ch3x3(3).ch5x5(2));
-  check_block(block, {3, 4, 5, 7});
+  test::check_block_gradients(block, {3, 4, 5, 7});
 }

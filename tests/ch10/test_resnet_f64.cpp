@@ -16,54 +16,36 @@
 
 #include "chapters/10_resnet/resnet_blocks.hpp"
 #include "convbook/random.hpp"
+#include "support/block_gradcheck.hpp"
 #include "support/check.hpp"
 
 using namespace convbook;
 
 static_assert(sizeof(Scalar) == sizeof(double), "gradient checks run in the double build");
 
-namespace {
-
-constexpr double kEps = 1e-5;
-constexpr double kTolerance = 1e-7;
-
-// Worst scaled error of dx and of every trainable parameter's gradient, against central
-// differences of L = sum(y * g) (check.hpp's scaled_gradcheck).
-void check_block(ResidualBlock& block, const Shape& input) {
-  test::randomize_batchnorms(block, 4);
-  const test::GradCheckResult r =
-      test::scaled_gradcheck(block, test::random_tensor(input, 5), kEps);
-  INFO(block.repr() << " on " << to_string(input) << ": dx " << r.input << ", worst parameter "
-                    << r.worst_parameter << " " << r.parameters);
-  CHECK(r.input < kTolerance);
-  CHECK(r.parameters < kTolerance);
-}
-
-}  // namespace
-
 TEST_CASE("BasicBlock backward matches finite differences (double)", "[resnet][gradcheck]") {
   manual_seed(31);
   BasicBlock identity(4, 4);
-  check_block(identity, {2, 4, 5, 6});
+  test::check_block_gradients(identity, {2, 4, 5, 6});
   BasicBlock projection(3, 6, 2, projection_shortcut(3, 6, 2));
-  check_block(projection, {2, 3, 7, 5});
+  test::check_block_gradients(projection, {2, 3, 7, 5});
 }
 
 TEST_CASE("BasicBlock with the option A shortcut matches finite differences (double)",
           "[resnet][gradcheck][option-a]") {
   manual_seed(32);
   BasicBlock block(4, 8, 2, std::make_unique<PadShortcut>(4, 8, 2));
-  check_block(block, {2, 4, 7, 6});
+  test::check_block_gradients(block, {2, 4, 7, 6});
 }
 
 TEST_CASE("Bottleneck backward matches finite differences (double)", "[resnet][gradcheck]") {
   manual_seed(33);
   Bottleneck projection(6, 2, 2, projection_shortcut(6, 8, 2));
-  check_block(projection, {2, 6, 7, 5});
+  test::check_block_gradients(projection, {2, 6, 7, 5});
   // groups 2 and dilation 2 on the 3x3 (resnext / replace_stride_with_dilation), identity
   // shortcut: 8 = 2 planes x expansion 4.
   Bottleneck grouped(8, 2, 1, nullptr, 2, 64, 2);
-  check_block(grouped, {2, 8, 6, 7});
+  test::check_block_gradients(grouped, {2, 8, 6, 7});
 }
 
 TEST_CASE("PadShortcut backward is the exact transpose of its copy (double)",
