@@ -29,6 +29,7 @@
 #include "chapters/09_attention/split_attention.hpp"
 #include "convbook/layers/batchnorm.hpp"
 #include "convbook/random.hpp"
+#include "support/block_gradcheck.hpp"
 #include "support/check.hpp"
 
 using namespace convbook;
@@ -40,36 +41,6 @@ namespace {
 constexpr double kEps = 1e-5;       // the kernels' element-wise checks
 constexpr double kBlockEps = 1e-6;  // the blocks' (see trap 1 above)
 constexpr double kTolerance = 1e-7;
-
-// dx and every parameter gradient against central differences of L = sum(y * g), each at its
-// own scale. `zero_gradient` names parameters whose true gradient is 0 (a bias right before a
-// training-mode BatchNorm, which subtracts it again): both sides must be ~0 there.
-void check_block(Module& block, const Shape& input, const std::set<std::string>& zero_gradient) {
-  test::randomize_batchnorms(block, 4);
-  Tensor x = test::random_tensor(input, 5);
-  const Tensor g = test::random_tensor(shape_of(block.forward(x)), 6);
-  block.zero_grad();
-  const Tensor dx = block.backward(g);
-  auto loss = [&] { return test::weighted_output(block, x, g); };
-  auto numeric = [&](Tensor& t) { return test::numeric_gradient(loss, t, kBlockEps); };
-  INFO(block.repr() << " on " << to_string(input));
-  const double dx_error = test::scaled_error(dx, numeric(x));
-  INFO("dx scaled error " << dx_error);
-  CHECK(dx_error < kTolerance);
-  block.visit_parameters([&](const std::string& name, Parameter& p) {
-    if (p.is_buffer) return;
-    const std::vector<double> num = numeric(p.value);
-    INFO(name << " scaled error " << test::scaled_error(p.grad, num));
-    if (zero_gradient.count(name) != 0) {
-      for (std::size_t i = 0; i < num.size(); ++i) {
-        CHECK(std::abs(num[i]) < 1e-8);
-        CHECK(std::abs(double(p.grad.data()[i])) < 1e-12);
-      }
-    } else {
-      CHECK(test::scaled_error(p.grad, num) < kTolerance);
-    }
-  });
-}
 
 }  // namespace
 
@@ -116,10 +87,10 @@ TEST_CASE("weighted_sum_splits backward matches finite differences (double)", "[
 TEST_CASE("SelectiveKernel backward matches finite differences (double)", "[sk][gradcheck]") {
   manual_seed(21);
   SelectiveKernel two(SelectiveKernelOptions(4, 6).branches(2).groups(2).reduction(2).min_dim(3));
-  check_block(two, {4, 4, 5, 6}, {});
+  test::check_block_gradients_with_zeros(two, {4, 4, 5, 6}, {}, kBlockEps);
   SelectiveKernel three(
       SelectiveKernelOptions(6, 3).branches(3).groups(3).reduction(1).min_dim(2).stride(2));
-  check_block(three, {4, 6, 7, 5}, {});
+  test::check_block_gradients_with_zeros(three, {4, 6, 7, 5}, {}, kBlockEps);
 }
 
 TEST_CASE("SplitAttention backward matches finite differences (double)", "[splat][gradcheck]") {
@@ -131,11 +102,11 @@ TEST_CASE("SplitAttention backward matches finite differences (double)", "[splat
                           .cardinality(2)
                           .reduction_factor(2)
                           .min_inter_channels(4));
-  check_block(r2g2, {4, 4, 5, 6}, {"fc1.bias"});
+  test::check_block_gradients_with_zeros(r2g2, {4, 4, 5, 6}, {"fc1.bias"}, kBlockEps);
   SplitAttention r1g2(
       SplitAttentionOptions(4, 4, 3).padding(1).radix(1).cardinality(2).min_inter_channels(4));
-  check_block(r1g2, {4, 4, 4, 5}, {"fc1.bias"});
+  test::check_block_gradients_with_zeros(r1g2, {4, 4, 4, 5}, {"fc1.bias"}, kBlockEps);
   SplitAttention r3g1(
       SplitAttentionOptions(3, 5, 3).stride(2).padding(1).radix(3).min_inter_channels(3));
-  check_block(r3g1, {4, 3, 7, 7}, {"fc1.bias"});
+  test::check_block_gradients_with_zeros(r3g1, {4, 3, 7, 7}, {"fc1.bias"}, kBlockEps);
 }
