@@ -82,6 +82,13 @@ void col2im(const ConvGeometry& g, const T* col, T* x) {
         int q_lo, q_hi;
         inside_range(g.W, g.stride_w, g.pad_w, s * g.dil_w, Q, q_lo, q_hi);
         const int v0 = s * g.dil_w - g.pad_w;
+        // Stride 2, dilation 1: taps s and s + 1 land on neighbouring columns 2q + v0 and
+        // 2q + v0 + 1, so they are summed as a pair, one contiguous run the compiler vectorizes
+        // where either alone would be a scatter with gaps.
+        const bool pair = g.stride_w == 2 && g.dil_w == 1 && s + 1 < g.S;
+        int b_lo = 0, b_hi = 0;
+        if (pair) inside_range(g.W, g.stride_w, g.pad_w, s + 1, Q, b_lo, b_hi);
+        const int both_lo = std::max(q_lo, b_lo), both_hi = std::min(q_hi, b_hi);
         for (int p = 0; p < P; ++p) {
           const int h = p * g.stride_h - g.pad_h + r * g.dil_h;
           if (h < 0 || h >= g.H) continue;  // taps in the padding have no pixel to go back to
@@ -89,10 +96,22 @@ void col2im(const ConvGeometry& g, const T* col, T* x) {
           const T* in = row + p * Q;
           if (g.stride_w == 1) {  // contiguous on both sides: the compiler vectorizes the sum
             for (int q = q_lo; q < q_hi; ++q) out[q] += in[q];
+          } else if (pair) {
+            const T* in_b = in + std::size_t(P) * Q;  // tap s + 1's row of col
+            for (int q = both_lo; q < both_hi; ++q) {
+              out[2 * q] += in[q];
+              out[2 * q + 1] += in_b[q];
+            }
+            // the ends only one of the two taps reaches
+            for (int q = q_lo; q < std::min(q_hi, both_lo); ++q) out[2 * q] += in[q];
+            for (int q = std::max(q_lo, both_hi); q < q_hi; ++q) out[2 * q] += in[q];
+            for (int q = b_lo; q < std::min(b_hi, both_lo); ++q) out[2 * q + 1] += in_b[q];
+            for (int q = std::max(b_lo, both_hi); q < b_hi; ++q) out[2 * q + 1] += in_b[q];
           } else {
             for (int q = q_lo; q < q_hi; ++q) out[q * g.stride_w] += in[q];
           }
         }
+        if (pair) ++s;  // tap s + 1 is done
       }
     }
   }
@@ -113,6 +132,25 @@ void pad_image(const ConvGeometry& g, const T* x, T* padded) {
   const int Cg = g.C / g.G, Hp = g.H + 2 * g.pad_h, Wp = g.W + 2 * g.pad_w, sw = g.stride_w;
   const int phase_width = (Wp + sw - 1) / sw, row_width = sw * phase_width;
   std::fill(padded, padded + padded_image_size(g), T(0));
+  if (sw == 2) {  // both phases of a row in one pass: each pair of pixels splits in two
+    // Pixel w goes to padded column w + pad_w: pixels 2j to phase pad_w % 2, pixels 2j + 1 to
+    // the other phase, one place further along when pad_w is odd.
+    const int half = g.pad_w / 2, odd = g.pad_w % 2;
+    for (int c = 0; c < Cg; ++c) {
+      for (int h = 0; h < g.H; ++h) {
+        const T* in = x + (std::size_t(c) * g.H + h) * g.W;
+        T* row = padded + (std::size_t(c) * Hp + g.pad_h + h) * row_width;
+        T* even_px = row + odd * phase_width + half;
+        T* odd_px = row + (1 - odd) * phase_width + half + odd;
+        for (int j = 0; j < g.W / 2; ++j) {
+          even_px[j] = in[2 * j];
+          odd_px[j] = in[2 * j + 1];
+        }
+        if (g.W % 2) even_px[g.W / 2] = in[g.W - 1];
+      }
+    }
+    return;
+  }
   for (int phase = 0; phase < sw; ++phase) {
     // Pixel i of this phase is padded column v = phase + i*sw, image column v - pad_w: the
     // pixels [lo, hi) are inside the image, the others stay zero.
