@@ -47,6 +47,7 @@ void set_threads(int threads) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  convbook::keep_freed_memory();  // every step reuses the last step's pages (tensor.hpp)
   CLI::App app{"convbook: a from-scratch C++ deep-learning framework you can read like a book"};
   app.require_subcommand(1);
 

@@ -71,6 +71,7 @@ ModelStep::~ModelStep() = default;
 //! [model-step]
 double ModelStep::run() {
   if (eval_) {
+    const NoGradGuard no_grad;  // as PyTorch's eval under torch.no_grad()
     model_.forward(state_->images);  // inference: no loss, no backward, running BN statistics
     return 0;
   }

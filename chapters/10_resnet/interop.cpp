@@ -46,6 +46,7 @@ Tensor forward_eval(Module& m, const Tensor& x) {
                 " (N, " + std::to_string(C) + ", H, W)");
   }
   m.eval();
+  const NoGradGuard no_grad;
   return m.forward(x);
 }
 

@@ -34,14 +34,20 @@ ModulePtr projection_shortcut(std::size_t in_planes, std::size_t out_planes, std
 
 //! [residual-block]
 Tensor ResidualBlock::forward(const Tensor& x) {
-  Tensor out = residual_forward(x);                                   // F(x)
-  const Tensor identity = downsample_ ? downsample_->forward(x) : x;  // shortcut(x)
-  if (shape_of(out) != shape_of(identity)) {
-    throw Error(repr() + ": the residual path gives " + to_string(shape_of(out)) +
-                " but the shortcut gives " + to_string(shape_of(identity)) +
-                "; a block that changes stride or channels needs a downsample");
+  Tensor out = residual_forward(x);  // F(x)
+  const auto add_shortcut = [&](const Tensor& identity) {
+    if (shape_of(out) != shape_of(identity)) {
+      throw Error(repr() + ": the residual path gives " + to_string(shape_of(out)) +
+                  " but the shortcut gives " + to_string(shape_of(identity)) +
+                  "; a block that changes stride or channels needs a downsample");
+    }
+    add_into(out, identity);  // F(x) + shortcut(x)
+  };
+  if (downsample_) {
+    add_shortcut(downsample_->forward(x));
+  } else {
+    add_shortcut(x);  // the identity, added straight from x: no copy of it
   }
-  out += identity;
   out_shape_ = shape_of(out);
   return relu_out_.forward(out);
 }
@@ -55,9 +61,9 @@ Tensor ResidualBlock::backward(const Tensor& dy) {
   // The sum passes d unchanged to both addends; x fed both paths, so dx is the sum of both.
   Tensor dx = residual_backward(d);
   if (downsample_) {
-    dx += downsample_->backward(d);
+    add_into(dx, downsample_->backward(d));
   } else {
-    dx += d;  // the identity's Jacobian is I: the gradient reaches x undamped
+    add_into(dx, d);  // the identity's Jacobian is I: the gradient reaches x undamped
   }
   return dx;
 }

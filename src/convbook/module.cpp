@@ -71,4 +71,14 @@ void Module::register_module(const std::string& name, Module* child) {
   children_.emplace_back(name, child);
 }
 
+namespace {
+bool grad_mode = true;  // forward runs on the caller's thread only, never inside a parallel region
+}  // namespace
+
+bool grad_enabled() { return grad_mode; }
+
+NoGradGuard::NoGradGuard() : previous_(grad_mode) { grad_mode = false; }
+
+NoGradGuard::~NoGradGuard() { grad_mode = previous_; }
+
 }  // namespace convbook

@@ -35,6 +35,25 @@ struct Parameter {
 /// @brief Called once per parameter or buffer with its full state_dict name.
 using ParamVisitor = std::function<void(const std::string& name, Parameter& p)>;
 
+/// @brief True unless a NoGradGuard is alive: forward passes then keep what backward needs.
+///
+/// torch.is_grad_enabled(). Evaluation and inference run without it: no layer copies its input
+/// for a backward that will never come.
+bool grad_enabled();
+
+/// @brief torch.no_grad() as a scope: while the guard lives, forward passes cache nothing and
+/// a backward through them throws. Guards nest; each restores the mode it found.
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 /// @brief The base class of every layer, block and model.
 ///
 /// Contract:

@@ -37,6 +37,25 @@ Tensor zeros(const Shape& shape);
 Shape shape_of(const Tensor& t);
 /// @brief Number of elements of a shape.
 std::size_t numel(const Shape& shape);
+/// @brief a += b, elementwise, spread over the OpenMP threads (xtensor's += runs on one).
+///
+/// The sums of residual blocks and of gradients that meet at a fork. Shapes must be equal
+/// (checked by the caller, who can name the operands in its message).
+void add_into(Tensor& a, const Tensor& b);
+/// @brief to = from, reusing to's memory when the shapes agree, copied over the OpenMP threads.
+///
+/// What a layer does to keep its input for backward: the copy of an 8 MB activation at every
+/// step, on all cores and into the buffer of the last step rather than a fresh one.
+void copy_into(Tensor& to, const Tensor& from);
+/// @brief Keeps freed tensor memory in the process for the next tensor (glibc's malloc).
+///
+/// By default glibc hands blocks over its mmap threshold back to the kernel on free and trims
+/// the top of the heap; the next batch's 8 MB activation then faults in every 4 KB page again
+/// and the kernel zeroes each one, on one thread: 20-25% of a ResNet-20 step at 2 threads. This
+/// raises the mmap threshold to its maximum (32 MB) and stops the trimming, so a training loop
+/// reuses the same pages every step, as PyTorch's caching allocators do. The process keeps its
+/// peak memory until it exits. `convbook` calls it first thing; a no-op without glibc.
+void keep_freed_memory();
 /// @brief "(N, C, H, W)" for messages and tables.
 std::string to_string(const Shape& shape);
 /// @brief "[d0, d1, ...]": a shape of any rank (a PyTorch shape) for messages.

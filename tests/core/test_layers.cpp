@@ -2,6 +2,8 @@
 // clear errors on bad arguments, and a short learning test. Gradients are checked in
 // test_layers_f64.cpp, PyTorch parity in test_layers_torch.cpp.
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <cstdint>
 #include <cmath>
 #include <string>
 #include <vector>
@@ -289,4 +291,71 @@ TEST_CASE("A small network learns a fixed batch (loss falls)", "[layers][learnin
   }
   INFO("loss " << first << " -> " << last);
   CHECK(last < 0.2 * first);  // 10 random points, 48 features, 5 classes: easily memorized
+}
+
+TEST_CASE("ReLU's masked kernels equal the naive ones on sizes that split over threads",
+          "[layers][fast]") {
+  for (const std::size_t n : {std::size_t(7), std::size_t(1) << 16}) {
+    Tensor x = random_tensor({1, 1, 1, n}, 3);
+    x(0, 0, 0, 1) = 0;  // the kink: gated shut, as in the naive kernel
+    Tensor y_naive(x.shape()), y_fast(x.shape()), dx_naive(x.shape()), dx_fast(x.shape());
+    std::vector<std::uint8_t> active(n);
+    const Tensor dy = random_tensor({1, 1, 1, n}, 4);
+    relu_forward(x.data(), y_naive.data(), n);
+    relu_forward_mask(x.data(), y_fast.data(), active.data(), n);
+    relu_backward(y_naive.data(), dy.data(), dx_naive.data(), n);
+    relu_backward_mask(active.data(), dy.data(), dx_fast.data(), n);
+    CHECK(test::same_values(y_naive, y_fast));
+    CHECK(test::same_values(dx_naive, dx_fast));
+  }
+}
+
+TEST_CASE("Under NoGradGuard forward gives the same output, keeps nothing, and backward throws",
+          "[layers][no_grad]") {
+  manual_seed(5);
+  Sequential net;
+  net.emplace<BatchNorm2d>(3);
+  net.emplace<ReLU>();
+  net.emplace<Flatten>();
+  net.emplace<Linear>(3 * 4 * 4, 5);
+  net.eval();
+  const Tensor x = random_tensor({2, 3, 4, 4}, 8);
+  const Tensor y = net.forward(x);
+  CHECK(grad_enabled());
+  {
+    const NoGradGuard outer;
+    CHECK_FALSE(grad_enabled());
+    {
+      const NoGradGuard inner;  // guards nest
+      CHECK_FALSE(grad_enabled());
+    }
+    CHECK_FALSE(grad_enabled());  // the inner guard restored what it found
+    CHECK(test::same_values(net.forward(x), y));
+  }
+  CHECK(grad_enabled());
+  const Tensor dy = random_tensor(shape_of(y), 9);
+  CHECK_THROWS_WITH(net.backward(dy), Contains("NoGradGuard"));
+  for (const auto& [name, child] : net.children()) {  // every layer with a cache says why
+    if (name == "2") continue;                        // Flatten keeps only a shape
+    CAPTURE(name);
+    CHECK_THROWS_WITH(child->backward(dy), Contains("NoGradGuard"));  // before any shape check
+  }
+  net.forward(x);  // with gradients on again, backward works
+  CHECK_NOTHROW(net.backward(dy));
+}
+
+TEST_CASE("zeros, copy_into and add_into agree with xtensor on sizes that split over threads",
+          "[tensor][fast]") {
+  for (const Shape shape : {Shape{1, 2, 3, 5}, Shape{4, 16, 32, 32}}) {
+    const Tensor a = random_tensor(shape, 1), b = random_tensor(shape, 2);
+    const Tensor z = zeros(shape);
+    CHECK(std::all_of(z.begin(), z.end(), [](Scalar v) { return v == 0; }));
+    Tensor copy = random_tensor({1, 1, 1, 3}, 3);  // another shape: resized
+    copy_into(copy, a);
+    CHECK(test::same_values(copy, a));
+    Tensor sum = a;
+    add_into(sum, b);
+    const Tensor expected = a + b;
+    CHECK(test::same_values(sum, expected));
+  }
 }

@@ -345,19 +345,26 @@ Tensor Conv2d::forward(const Tensor& x) {
   }
   const Shape in = shape_of(x);
   last_ = geometry(in);
+  ran_forward_ = true;
   Tensor y = zeros(output_shape(in));
   const Scalar* b = options_.bias() ? bias.value.data() : nullptr;
   chosen_ = resolve(algo_, last_);  // throws here, before any work, for an unsupported layer
   conv2d_forward(chosen_, last_, x.data(), weight.value.data(), b, y.data(),
                  conv_workspace_arena());
-  input_ = x;  // backward needs x for the weight gradient
-  has_input_ = true;
+  has_input_ = grad_enabled();
+  if (has_input_) {
+    copy_into(input_, x);  // backward needs x for the weight gradient
+  } else {
+    input_ = Tensor();
+  }
   return y;
 }
 
 Tensor Conv2d::backward(const Tensor& dy) {
   const ProfileScope scope(this, Pass::backward);
-  if (!has_input_) throw Error("Conv2d: backward called before forward");
+  if (!has_input_) {
+    throw Error("Conv2d: backward called before forward (or after a forward under NoGradGuard)");
+  }
   const Shape expected = {std::size_t(last_.N), std::size_t(last_.K), std::size_t(last_.P()),
                           std::size_t(last_.Q())};
   if (shape_of(dy) != expected) {
@@ -386,7 +393,7 @@ std::string Conv2d::repr() const {
 }
 
 double Conv2d::flops() const {
-  if (!has_input_) return 0;
+  if (!ran_forward_) return 0;
   const ConvGeometry& g = last_;
   return 2.0 * g.N * g.K * g.P() * g.Q() * (g.C / g.G) * g.R * g.S;
 }

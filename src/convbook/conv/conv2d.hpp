@@ -233,7 +233,8 @@ class Conv2d : public Module {
   ConvAlgo chosen_ = ConvAlgo::Auto;  // what the last forward ran; backward runs it too
   Tensor input_;                      // the last forward input, for backward
   ConvGeometry last_;                 // its geometry
-  bool has_input_ = false;
+  bool has_input_ = false;            // input_ holds x (not under NoGradGuard)
+  bool ran_forward_ = false;          // last_ is the last forward's geometry
 };
 
 }  // namespace convbook

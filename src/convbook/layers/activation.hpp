@@ -2,7 +2,9 @@
 /// @file activation.hpp
 /// @brief ReLU, the activation of every network in the book.
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "convbook/module.hpp"
 
@@ -18,10 +20,20 @@ void relu_forward(const T* x, T* y, std::size_t n);
 template <typename T>
 void relu_backward(const T* y, const T* dy, T* dx, std::size_t n);
 
+/// @brief relu_forward that also records active[i] = (x[i] > 0), for relu_backward_mask.
+///
+/// The layer's kernel: OpenMP threads over large n, one byte per value kept for backward.
+template <typename T>
+void relu_forward_mask(const T* x, T* y, std::uint8_t* active, std::size_t n);
+
+/// @brief dx[i] = dy[i] where active[i], else 0: relu_backward from the recorded gate.
+template <typename T>
+void relu_backward_mask(const std::uint8_t* active, const T* dy, T* dx, std::size_t n);
+
 /// @brief torch.nn.ReLU: max(x, 0) elementwise on any 4-D tensor.
 class ReLU : public Module {
  public:
-  /// @brief y = max(x, 0); caches y.
+  /// @brief y = max(x, 0); keeps where x > 0 (unless under NoGradGuard).
   Tensor forward(const Tensor& x) override;
   /// @brief dx = dy where the input was positive, 0 elsewhere.
   Tensor backward(const Tensor& dy) override;
@@ -29,7 +41,9 @@ class ReLU : public Module {
   std::string repr() const override { return "ReLU()"; }
 
  private:
-  Tensor y_;
+  std::vector<std::uint8_t> active_;  // x > 0, one byte per value of the last forward
+  Shape shape_{};
+  bool has_mask_ = false;
 };
 
 }  // namespace convbook

@@ -257,7 +257,12 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
       invstd[c] = Scalar(1.0 / std::sqrt(double(running_var.value.data()[c]) + eps_));
     }
   }
-  x_ = x;
+  if (grad_enabled()) {
+    copy_into(x_, x);  // backward needs x
+  } else {
+    x_ = Tensor();
+  }
+  last_size_ = x.size();
   Tensor y(x.shape());
   batchnorm2d_forward_fast(x.data(), mean, invstd, weight.value.data(), bias.value.data(), y.data(),
                            N, C, H, W);
@@ -266,6 +271,9 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
 
 Tensor BatchNorm2d::backward(const Tensor& dy) {
   const ProfileScope scope(this, Pass::backward);
+  if (x_.size() == 0) {
+    throw Error("BatchNorm2d: backward called before forward (or after a forward under NoGradGuard)");
+  }
   if (dy.shape() != x_.shape()) {
     throw Error("BatchNorm2d: backward got dy of shape " + to_string(shape_of(dy)) + ", expected " +
                 to_string(shape_of(x_)));
@@ -284,7 +292,7 @@ std::string BatchNorm2d::repr() const {
 }
 
 double BatchNorm2d::flops() const {
-  return 2.0 * double(x_.size());
+  return 2.0 * double(last_size_);
 }
 
 }  // namespace convbook

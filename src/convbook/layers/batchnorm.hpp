@@ -100,6 +100,7 @@ class BatchNorm2d : public Module {
   double eps_, momentum_;
   // cached by forward for backward
   Tensor x_, mean_, invstd_;
+  std::size_t last_size_ = 0;  // values in the last forward's x
   bool used_batch_stats_ = false;
 };
 

@@ -76,7 +76,8 @@ Tensor Linear::forward(const Tensor& x) {
     throw Error("Linear: input shape " + to_string(s) + " does not match the expected (N, " +
                 std::to_string(in_) + ", 1, 1); put a Flatten before a Linear");
   }
-  x_ = x;
+  x_ = grad_enabled() ? x : Tensor();
+  last_batch_ = s[0];
   Tensor y = zeros({s[0], out_, 1, 1});
   linear_forward(x.data(), weight.value.data(), has_bias_ ? bias.value.data() : nullptr, y.data(),
                  s[0], in_, out_);
@@ -85,6 +86,9 @@ Tensor Linear::forward(const Tensor& x) {
 
 Tensor Linear::backward(const Tensor& dy) {
   const ProfileScope scope(this, Pass::backward);
+  if (x_.size() == 0) {
+    throw Error("Linear: backward called before forward (or after a forward under NoGradGuard)");
+  }
   const std::size_t N = x_.shape()[0];
   if (shape_of(dy) != Shape{N, out_, 1, 1}) {
     throw Error("Linear: backward got dy of shape " + to_string(shape_of(dy)) + ", expected " +
@@ -102,7 +106,7 @@ std::string Linear::repr() const {
 }
 
 double Linear::flops() const {
-  return x_.size() == 0 ? 0.0 : 2.0 * double(x_.shape()[0]) * double(in_) * double(out_);
+  return 2.0 * double(last_batch_) * double(in_) * double(out_);
 }
 
 }  // namespace convbook

@@ -55,7 +55,8 @@ class Linear : public Module {
  private:
   std::size_t in_, out_;
   bool has_bias_;
-  Tensor x_;  // cached input
+  Tensor x_;  // cached input (empty under NoGradGuard)
+  std::size_t last_batch_ = 0;  // N of the last forward
 };
 
 }  // namespace convbook

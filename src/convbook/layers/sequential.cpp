@@ -31,15 +31,17 @@ Module& Sequential::operator[](std::size_t i) {
 
 //! [sequential]
 Tensor Sequential::forward(const Tensor& x) {
-  Tensor h = x;
-  for (auto& layer : layers_) h = layer->forward(h);
+  if (layers_.empty()) return x;
+  Tensor h = layers_.front()->forward(x);  // not `h = x` first: a copy of x is a wasted pass
+  for (std::size_t i = 1; i < layers_.size(); ++i) h = layers_[i]->forward(h);
   return h;
 }
 
 Tensor Sequential::backward(const Tensor& dy) {
   // y = f_L(...f_1(x)): dL/dx = J_1^T ... J_L^T dy, applied from the last layer back
-  Tensor g = dy;
-  for (auto it = layers_.rbegin(); it != layers_.rend(); ++it) g = (*it)->backward(g);
+  if (layers_.empty()) return dy;
+  Tensor g = layers_.back()->backward(dy);
+  for (auto it = layers_.rbegin() + 1; it != layers_.rend(); ++it) g = (*it)->backward(g);
   return g;
 }
 //! [sequential]

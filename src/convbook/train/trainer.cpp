@@ -63,6 +63,7 @@ EvalResult evaluate(Module& model, const CifarSet& data, std::size_t batch_size,
                     double label_smoothing) {
   const bool was_training = model.training();
   model.eval();
+  const NoGradGuard no_grad;  // evaluation: no layer keeps its input for a backward
   BatchLoader loader(data, batch_size, /*train=*/false, /*seed=*/0);
   loader.start_epoch(0);
   CrossEntropyLoss criterion(label_smoothing);
