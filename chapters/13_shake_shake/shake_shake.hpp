@@ -56,7 +56,11 @@ void shake_mix_backward(const T* dy, const T* beta, T* db1, T* db2, std::size_t 
 Tensor shifted_subsample(const Tensor& x, std::size_t stride, std::size_t offset);
 /// @brief The transpose of shifted_subsample: each dy goes back to the pixel it was copied
 /// from; pixels never copied (and the zeros past the border) get nothing.
-/// @param in_shape the shape of the forward's x
+/// @param dy       dL/dy, (N, C, P, Q)
+/// @param in_shape the shape of the forward's x, (N, C, H, W)
+/// @param stride   the forward's stride
+/// @param offset   the forward's offset
+/// @return dL/dx
 Tensor shifted_subsample_backward(const Tensor& dy, const Shape& in_shape, std::size_t stride,
                                   std::size_t offset);
 
@@ -78,8 +82,8 @@ class ShakeShortcut : public Module {
   std::string repr() const override;
 
   ReLU relu;        ///< before both paths
-  Conv2d conv1;     ///< 1x1, C -> K/2, on x[::s, ::s]
-  Conv2d conv2;     ///< 1x1, C -> K/2, on x shifted by one pixel, then [::s, ::s]
+  Conv2d conv1;     ///< 1x1, C -> K/2, on the pixels (s p, s q)
+  Conv2d conv2;     ///< 1x1, C -> K/2, on the pixels (s p + 1, s q + 1)
   BatchNorm2d bn;   ///< over the K concatenated channels
 
  private:
