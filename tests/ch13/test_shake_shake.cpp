@@ -46,7 +46,7 @@ double mean(const std::vector<Scalar>& v) {
 
 }  // namespace
 
-TEST_CASE("Training mixes the branches with alpha per image; eval with 0.5", "[shake]") {
+TEST_CASE("Training mixes the branches with alpha per image, eval with 0.5", "[shake]") {
   manual_seed(1);
   ShakeShakeBlock block(3, 6, 2);
   test::randomize_batchnorms(block, 2);
@@ -74,7 +74,7 @@ TEST_CASE("Training mixes the branches with alpha per image; eval with 0.5", "[s
   CHECK(test::scaled_error(dx, expected) < 1e-6);
 }
 
-TEST_CASE("The eval output does not depend on the seed; the training output does", "[shake]") {
+TEST_CASE("The eval output does not depend on the seed, the training output does", "[shake]") {
   manual_seed(2);
   ShakeShakeBlock block(4, 4);
   const Tensor x = test::random_tensor({4, 4, 5, 5}, 6);
@@ -92,7 +92,7 @@ TEST_CASE("The eval output does not depend on the seed; the training output does
   CHECK(test::scaled_error(block.forward(x), t1) > 1e-3);  // another seed, another alpha
 }
 
-TEST_CASE("The drawn alpha and beta: uniform on [0, 1), one per image, independent", "[shake]") {
+TEST_CASE("The drawn alpha and beta: uniform between 0 and 1, one per image, independent", "[shake]") {
   manual_seed(3);
   const std::size_t n = 4000;
   ShakeShakeBlock block(1, 1);
@@ -169,7 +169,7 @@ TEST_CASE("The backward sends beta dy and (1 - beta) dy into the branches", "[sh
   CHECK(std::vector<float>(y, y + 4) == std::vector<float>{2, 2, 4, 4});
 }
 
-TEST_CASE("shifted_subsample: x[p s + o][q s + o], zero past the border", "[shake][shortcut]") {
+TEST_CASE("shifted_subsample copies pixel (p s + o, q s + o), zero past the border", "[shake][shortcut]") {
   Tensor x = zeros({1, 1, 3, 3});
   for (std::size_t i = 0; i < 9; ++i) x.data()[i] = Scalar(i + 1);
   const Tensor a = shifted_subsample(x, 2, 0), b = shifted_subsample(x, 2, 1);
