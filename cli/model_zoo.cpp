@@ -12,6 +12,7 @@
 #include "chapters/09_attention/attention_cnn.hpp"
 #include "chapters/09_attention/sk_models.hpp"
 #include "chapters/10_resnet/resnet.hpp"
+#include "chapters/13_shake_shake/shake_shake_net.hpp"
 #include "convbook/error.hpp"
 
 namespace convbook::cli {
@@ -164,6 +165,21 @@ const std::vector<ModelEntry>& model_zoo() {
       {"wide_resnet101_2", "10_resnet",
        "torchvision wide_resnet101_2: Bottleneck [3, 4, 23, 3], 3x3s twice as wide (ImageNet stem)",
        [](std::size_t k) { return torchvision_resnet("wide_resnet101_2", k); }},
+      // chapter 13: Shake-Shake (Gastaldi 2017), Shake-Shake-Image unless the name says otherwise
+      {"shake_shake26_2x32d", "13_shake_shake",
+       "Shake-Shake-26 2x32d: 3 stages of 4 two-branch blocks (32-64-128), S-S-I, 2.9M params",
+       [](std::size_t k) { return shake_shake_cifar(26, 32, {}, k); }},
+      {"shake_shake26_2x96d", "13_shake_shake",
+       "Shake-Shake-26 2x96d: as 2x32d with widths 96-192-384, 26.2M params",
+       [](std::size_t k) { return shake_shake_cifar(26, 96, {}, k); }},
+      {"shake_shake14_2x16d", "13_shake_shake",
+       "Shake-Shake-14 2x16d: 3 stages of 2 two-branch blocks (16-32-64), S-S-I (for 2 cores)",
+       [](std::size_t k) { return shake_shake_cifar(14, 16, {}, k); }},
+      {"shake_shake14_2x16d_even", "13_shake_shake",
+       "shake_shake14_2x16d with alpha = beta = 0.5 (Even-Even: no shaking, the baseline)",
+       [](std::size_t k) {
+         return shake_shake_cifar(14, 16, {ShakeForward::Even, ShakeBackward::Even}, k);
+       }},
   };
   return zoo;
 }
