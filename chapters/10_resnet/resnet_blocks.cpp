@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "convbook/conv/conv_bn.hpp"
 #include "convbook/error.hpp"
+#include "convbook/layers/activation.hpp"
 #include "convbook/layers/sequential.hpp"
 
 namespace convbook {
@@ -49,6 +51,10 @@ Tensor ResidualBlock::forward(const Tensor& x) {
     add_shortcut(x);  // the identity, added straight from x: no copy of it
   }
   out_shape_ = shape_of(out);
+  if (inference()) {  // nothing to keep for backward: the ReLU in place
+    relu_forward(out.data(), out.data(), out.size());
+    return out;
+  }
   return relu_out_.forward(out);
 }
 
@@ -122,6 +128,9 @@ BasicBlock::BasicBlock(std::size_t inplanes, std::size_t planes, std::size_t str
 
 //! [basic-block]
 Tensor BasicBlock::residual_forward(const Tensor& x) {
+  if (inference()) {  // eval under NoGradGuard: each BN folded into its conv (conv_bn.hpp)
+    return conv_bn_inference(conv2, bn2, conv_bn_inference(conv1, bn1, x, /*relu=*/true), false);
+  }
   const Tensor h = relu.forward(bn1.forward(conv1.forward(x)));
   return bn2.forward(conv2.forward(h));
 }
@@ -195,6 +204,10 @@ Bottleneck::Bottleneck(std::size_t inplanes, std::size_t planes, std::size_t str
 
 //! [bottleneck]
 Tensor Bottleneck::residual_forward(const Tensor& x) {
+  if (inference()) {  // eval under NoGradGuard: each BN folded into its conv (conv_bn.hpp)
+    const Tensor h = conv_bn_inference(conv1, bn1, x, /*relu=*/true);
+    return conv_bn_inference(conv3, bn3, conv_bn_inference(conv2, bn2, h, true), false);
+  }
   Tensor h = relu1.forward(bn1.forward(conv1.forward(x)));  // 1x1: reduce C -> width
   h = relu2.forward(bn2.forward(conv2.forward(h)));         // 3x3: stride, groups, dilation
   return bn3.forward(conv3.forward(h));                     // 1x1: expand width -> 4 planes

@@ -60,6 +60,9 @@ class ResidualBlock : public Module {
   void register_downsample();
   /// @brief ", downsample=..." for repr(), empty without one.
   std::string downsample_repr() const;
+  /// @brief Evaluation under NoGradGuard: no backward will come, so BatchNorm folds into the
+  /// conv before it and the last ReLU runs in place (the same numbers up to rounding).
+  bool inference() const { return !training() && !grad_enabled(); }
 
  private:
   ModulePtr downsample_;
