@@ -56,6 +56,9 @@ struct ResNeXtBlockOptions {
 /// conv3.weight (K, d, 1, 1) when the path has its own 1x1 out.
 class ResNeXtPath : public Module {
  public:
+  /// @param in_channels  C
+  /// @param width        d, the channels of the path
+  /// @param stride       of the 3x3
   /// @param out_channels K for a form (a) path; 0 for a form (b) path, which ends after relu2.
   ResNeXtPath(std::size_t in_channels, std::size_t width, std::size_t stride,
               std::size_t out_channels = 0);
@@ -119,7 +122,7 @@ class PathConcat : public ParallelConcat {
 
 /// @brief Form (a), "aggregated residual transformations": bn3(sum_g T_g(x)) + shortcut, ReLU.
 ///
-/// state_dict: paths.<g>.conv1.weight ... paths.<g>.conv3.weight, bn3.*, downsample.*
+/// state_dict (g = 0 .. G-1): paths.g.conv1.weight ... paths.g.conv3.weight, bn3.*, downsample.*
 class ResNeXtBlockA : public ResidualBlock {
  private:
   ResNeXtBlockOptions options_;                     // first: validated before anything is built
@@ -147,7 +150,8 @@ class ResNeXtBlockA : public ResidualBlock {
 
 /// @brief Form (b), "early concatenation": bn3(conv3(cat_g T_g(x))) + shortcut, ReLU.
 ///
-/// state_dict: paths.<g>.conv1.weight ... paths.<g>.bn2.*, conv3.weight, bn3.*, downsample.*
+/// state_dict (g = 0 .. G-1): paths.g.conv1.weight ... paths.g.bn2.*, conv3.weight, bn3.*,
+/// downsample.*
 class ResNeXtBlockB : public ResidualBlock {
  private:
   ResNeXtBlockOptions options_;
