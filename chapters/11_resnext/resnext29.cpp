@@ -15,11 +15,13 @@
 namespace convbook {
 
 std::string ResNeXt29Options::name() const {
-  return "resnext29_" + std::to_string(cardinality) + "x" + std::to_string(bottleneck_width) +
-         "d" + (widen_factor == 4 ? std::string() : "_w" + std::to_string(widen_factor));
+  return "resnext29_" + std::to_string(cardinality) + "x" + std::to_string(bottleneck_width) + "d" +
+         (widen_factor == 4 ? std::string() : "_w" + std::to_string(widen_factor));
 }
 
-std::size_t ResNeXt29Options::base_width() const { return 64 * bottleneck_width / planes(); }
+std::size_t ResNeXt29Options::base_width() const {
+  return 64 * bottleneck_width / planes();
+}
 
 void ResNeXt29Options::validate() const {
   const std::pair<const char*, std::size_t> sizes[] = {{"cardinality", cardinality},
@@ -31,8 +33,8 @@ void ResNeXt29Options::validate() const {
     if (value == 0) throw Error(name() + ": " + option + "=0, expected at least 1");
   }
   if (stem_channels * widen_factor % 4 != 0) {
-    throw Error(name() + ": stem_channels * widen_factor=" +
-                std::to_string(stem_channels * widen_factor) +
+    throw Error(name() +
+                ": stem_channels * widen_factor=" + std::to_string(stem_channels * widen_factor) +
                 " is not a multiple of 4, the Bottleneck's expansion");
   }
   if (64 * bottleneck_width % planes() != 0) {

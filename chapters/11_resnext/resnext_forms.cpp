@@ -130,7 +130,9 @@ PathConcat::PathConcat(std::size_t in_channels,
   for (std::size_t g = 0; g < paths.size(); ++g) add_branch(std::to_string(g), paths[g].get());
 }
 
-std::string PathConcat::repr() const { return "PathConcat(" + std::to_string(count_) + " paths)"; }
+std::string PathConcat::repr() const {
+  return "PathConcat(" + std::to_string(count_) + " paths)";
+}
 
 ResNeXtBlockA::ResNeXtBlockA(const ResNeXtBlockOptions& options)
     : ResidualBlock(shortcut_of(options)),
@@ -154,7 +156,9 @@ Tensor ResNeXtBlockA::residual_backward(const Tensor& d) {
 }
 //! [form-a]
 
-std::string ResNeXtBlockA::repr() const { return options_.repr("ResNeXtBlockA"); }
+std::string ResNeXtBlockA::repr() const {
+  return options_.repr("ResNeXtBlockA");
+}
 
 ResNeXtBlockB::ResNeXtBlockB(const ResNeXtBlockOptions& options)
     : ResidualBlock(shortcut_of(options)),
@@ -179,7 +183,9 @@ Tensor ResNeXtBlockB::residual_backward(const Tensor& d) {
 }
 //! [form-b]
 
-std::string ResNeXtBlockB::repr() const { return options_.repr("ResNeXtBlockB"); }
+std::string ResNeXtBlockB::repr() const {
+  return options_.repr("ResNeXtBlockB");
+}
 
 std::unique_ptr<Bottleneck> resnext_bottleneck(const ResNeXtBlockOptions& o) {
   ModulePtr shortcut = shortcut_of(o);
@@ -237,7 +243,9 @@ void copy_slice(const Parameter& from, std::size_t dim, std::size_t begin, Param
     copy(from.grad, to.grad);
 }
 
-void copy_whole(const Parameter& from, Parameter& to) { copy_slice(from, 0, 0, to); }
+void copy_whole(const Parameter& from, Parameter& to) {
+  copy_slice(from, 0, 0, to);
+}
 
 // Every parameter and buffer of `from` into `to`, which must have the same names and sizes.
 void copy_module(Module& from, Module& to) {

@@ -125,7 +125,7 @@ class PathConcat : public ParallelConcat {
 /// state_dict (g = 0 .. G-1): paths.g.conv1.weight ... paths.g.conv3.weight, bn3.*, downsample.*
 class ResNeXtBlockA : public ResidualBlock {
  private:
-  ResNeXtBlockOptions options_;                     // first: validated before anything is built
+  ResNeXtBlockOptions options_;                      // first: validated before anything is built
   std::vector<std::unique_ptr<ResNeXtPath>> owned_;  // the paths; `paths` sums them
 
  public:

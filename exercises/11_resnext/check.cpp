@@ -18,7 +18,9 @@ using namespace convbook;
 namespace {
 
 // The values of a parameter as a plain vector.
-std::vector<float> values(const Parameter& p) { return {p.value.begin(), p.value.end()}; }
+std::vector<float> values(const Parameter& p) {
+  return {p.value.begin(), p.value.end()};
+}
 
 // The convolution weights of the library's grouped block (C -> C, G x d): what 11.2 counts.
 std::size_t conv_weights(std::size_t C, std::size_t G, std::size_t d) {
@@ -32,10 +34,9 @@ std::size_t conv_weights(std::size_t C, std::size_t G, std::size_t d) {
 }  // namespace
 
 TEST_CASE("11.1 ResNeXt-29's parameter count in closed form", "[exercise]") {
-  for (const ResNeXt29Options& o :
-       {ResNeXt29Options{8, 64, 4, 10}, ResNeXt29Options{16, 64, 4, 10},
-        ResNeXt29Options{4, 16, 4, 10}, ResNeXt29Options{4, 16, 1, 100},
-        ResNeXt29Options{2, 8, 2, 7}}) {
+  for (const ResNeXt29Options& o : {ResNeXt29Options{8, 64, 4, 10}, ResNeXt29Options{16, 64, 4, 10},
+                                    ResNeXt29Options{4, 16, 4, 10}, ResNeXt29Options{4, 16, 1, 100},
+                                    ResNeXt29Options{2, 8, 2, 7}}) {
     INFO(o.name() << ", " << o.num_classes << " classes");
     CHECK(ex11::resnext29_parameters(o.cardinality, o.bottleneck_width, o.widen_factor,
                                      o.num_classes) == resnext29(o)->num_parameters());

@@ -18,9 +18,9 @@ std::size_t equal_complexity_width(std::size_t /*channels*/, std::size_t /*cardi
 
 std::vector<PathWeights> split_grouped_block(const std::vector<float>& /*conv1*/,
                                              const std::vector<float>& /*conv2*/,
-                                             const std::vector<float>& /*conv3*/,
-                                             std::size_t /*C*/, std::size_t /*K*/,
-                                             std::size_t /*G*/, std::size_t /*d*/) {
+                                             const std::vector<float>& /*conv3*/, std::size_t /*C*/,
+                                             std::size_t /*K*/, std::size_t /*G*/,
+                                             std::size_t /*d*/) {
   throw convbook::Error("exercise 11.3 (split_grouped_block): not implemented yet");
 }
 

@@ -91,8 +91,7 @@ TEST_CASE("bad ResNeXt configurations throw, naming what was wrong and what was 
                     Contains("bottleneck_width=0, expected at least 1"));
   CHECK_THROWS_WITH(resnext_bottleneck({8, 10, 2, 2}),
                     Contains("out_channels=10 is not a multiple of Bottleneck::expansion=4"));
-  CHECK_THROWS_WITH(resnext_bottleneck({8, 12, 2, 2}),
-                    Contains("is not a multiple of planes=3"));
+  CHECK_THROWS_WITH(resnext_bottleneck({8, 12, 2, 2}), Contains("is not a multiple of planes=3"));
   CHECK_THROWS_WITH(resnext29({8, 64, 0}), Contains("widen_factor=0, expected at least 1"));
   CHECK_THROWS_WITH(resnext29({8, 64, 4, 0}), Contains("num_classes=0"));
   // w = 3: planes 48, and 64 d = 320 is no multiple of it (d = 5).

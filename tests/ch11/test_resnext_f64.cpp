@@ -23,8 +23,7 @@ const ResNeXtBlockOptions kIdentity{4, 4, 3, 2, 1};  // 3 paths of 2, identity s
 const ResNeXtBlockOptions kStrided{5, 8, 2, 2, 2};   // 2 paths of 2, stride 2, projection
 }  // namespace
 
-TEST_CASE("form (a), paths summed, matches finite differences (double)",
-          "[resnext][gradcheck]") {
+TEST_CASE("form (a), paths summed, matches finite differences (double)", "[resnext][gradcheck]") {
   manual_seed(41);
   ResNeXtBlockA identity(kIdentity);
   test::check_block_gradients(identity, {2, 4, 5, 6});

@@ -15,9 +15,9 @@ using namespace convbook;
 TEST_CASE("the grouped ResNeXt block matches torchvision's Bottleneck with groups",
           "[resnext][torch]") {
   const test::Fixture f("ch11_block_c.safetensors");
-  auto block = resnext_bottleneck({f.meta("in_channels"), f.meta("out_channels"),
-                                   f.meta("cardinality"), f.meta("bottleneck_width"),
-                                   f.meta("stride")});
+  auto block =
+      resnext_bottleneck({f.meta("in_channels"), f.meta("out_channels"), f.meta("cardinality"),
+                          f.meta("bottleneck_width"), f.meta("stride")});
   INFO(block->repr());
   test::check_against_pytorch(*block, f);
 }
