@@ -12,6 +12,8 @@
 #include "chapters/09_attention/attention_cnn.hpp"
 #include "chapters/09_attention/sk_models.hpp"
 #include "chapters/10_resnet/resnet.hpp"
+#include "chapters/11_resnext/resnext29.hpp"
+#include "chapters/11_resnext/resnext_forms.hpp"
 #include "chapters/13_shake_shake/shake_shake_net.hpp"
 #include "convbook/error.hpp"
 
@@ -165,6 +167,45 @@ const std::vector<ModelEntry>& model_zoo() {
       {"wide_resnet101_2", "10_resnet",
        "torchvision wide_resnet101_2: Bottleneck [3, 4, 23, 3], 3x3s twice as wide (ImageNet stem)",
        [](std::size_t k) { return torchvision_resnet("wide_resnet101_2", k); }},
+      // chapter 11: ResNeXt-29 for CIFAR (the paper's two, a small one, a narrow one that
+      // trains on 2 cores), then the blocks of the cardinality-vs-width table and of the
+      // three equivalent forms (cost tables: convbook info --input 256x56x56).
+      {"resnext29_8x64d", "11_resnext",
+       "ResNeXt-29 8x64d (Xie et al. 2017): conv3x3 64, 3 stages x 3 grouped bottlenecks "
+       "(256-512-1024 out, 8 groups of 64-128-256)",
+       [](std::size_t k) { return resnext29({8, 64, 4, k}); }},
+      {"resnext29_16x64d", "11_resnext", "ResNeXt-29 16x64d: 16 groups of 64-128-256",
+       [](std::size_t k) { return resnext29({16, 64, 4, k}); }},
+      {"resnext29_4x16d", "11_resnext",
+       "ResNeXt-29 4x16d: the paper's shape (256-512-1024 out), 4 groups of 16-32-64",
+       [](std::size_t k) { return resnext29({4, 16, 4, k}); }},
+      {"resnext29_4x16d_w1", "11_resnext",
+       "resnext29_4x16d with widen factor 1: blocks output 64-128-256, same grouped 3x3s",
+       [](std::size_t k) { return resnext29({4, 16, 1, k}); }},
+      {"resnext_block_1x64d", "11_resnext",
+       "cost table only (info --input 256x56x56): form (c) block 256->256, 1 group of 64",
+       [](std::size_t) { return resnext_block(ResNeXtForm::C, {256, 256, 1, 64}); }},
+      {"resnext_block_2x40d", "11_resnext",
+       "cost table only (info --input 256x56x56): form (c) block 256->256, 2 groups of 40",
+       [](std::size_t) { return resnext_block(ResNeXtForm::C, {256, 256, 2, 40}); }},
+      {"resnext_block_4x24d", "11_resnext",
+       "cost table only (info --input 256x56x56): form (c) block 256->256, 4 groups of 24",
+       [](std::size_t) { return resnext_block(ResNeXtForm::C, {256, 256, 4, 24}); }},
+      {"resnext_block_8x14d", "11_resnext",
+       "cost table only (info --input 256x56x56): form (c) block 256->256, 8 groups of 14",
+       [](std::size_t) { return resnext_block(ResNeXtForm::C, {256, 256, 8, 14}); }},
+      {"resnext_block_32x4d", "11_resnext",
+       "cost table only (info --input 256x56x56): form (c) block 256->256, 32 groups of 4",
+       [](std::size_t) { return resnext_block(ResNeXtForm::C, {256, 256, 32, 4}); }},
+      {"resnext_block_32x4d_a", "11_resnext",
+       "cost table only (info --input 256x56x56): the 32x4d block in form (a), 32 paths summed",
+       [](std::size_t) { return resnext_block(ResNeXtForm::A, {256, 256, 32, 4}); }},
+      {"resnext_block_32x4d_b", "11_resnext",
+       "cost table only (info --input 256x56x56): the 32x4d block in form (b), 32 paths concatenated, one 1x1",
+       [](std::size_t) { return resnext_block(ResNeXtForm::B, {256, 256, 32, 4}); }},
+      {"resnext_block_inception3a", "11_resnext",
+       "cost table only (info --input 192x28x28): form (b) 192->256, 32x4d, beside inception3a",
+       [](std::size_t) { return resnext_block(ResNeXtForm::B, {192, 256, 32, 4}); }},
       // chapter 13: Shake-Shake (Gastaldi 2017), Shake-Shake-Image unless the name says otherwise
       {"shake_shake26_2x32d", "13_shake_shake",
        "Shake-Shake-26 2x32d: 3 stages of 4 two-branch blocks (32-64-128), S-S-I, 2.9M params",
