@@ -12,6 +12,7 @@
 #include "chapters/09_attention/attention_cnn.hpp"
 #include "chapters/09_attention/sk_models.hpp"
 #include "chapters/10_resnet/resnet.hpp"
+#include "chapters/12_wide_resnet/wide_resnet.hpp"
 #include "convbook/error.hpp"
 
 namespace convbook::cli {
@@ -164,6 +165,18 @@ const std::vector<ModelEntry>& model_zoo() {
       {"wide_resnet101_2", "10_resnet",
        "torchvision wide_resnet101_2: Bottleneck [3, 4, 23, 3], 3x3s twice as wide (ImageNet stem)",
        [](std::size_t k) { return torchvision_resnet("wide_resnet101_2", k); }},
+      // chapter 12: Wide ResNets (Zagoruyko & Komodakis 2016), pre-activation B(3,3) blocks.
+      {"wrn16_4", "12_wide_resnet",
+       "WRN-16-4: 2 pre-activation B(3,3) blocks per group, 64-128-256 wide, 2.7M parameters",
+       [](std::size_t k) { return wide_resnet(16, 4, 0.0, k); }},
+      {"wrn16_4_drop0.3", "12_wide_resnet", "WRN-16-4 with dropout 0.3 between the two convs",
+       [](std::size_t k) { return wide_resnet(16, 4, 0.3, k); }},
+      {"wrn16_8", "12_wide_resnet", "WRN-16-8: 128-256-512 wide, 11.0M parameters",
+       [](std::size_t k) { return wide_resnet(16, 8, 0.0, k); }},
+      {"wrn28_10", "12_wide_resnet", "WRN-28-10: 4 blocks per group, 160-320-640, 36.5M parameters",
+       [](std::size_t k) { return wide_resnet(28, 10, 0.0, k); }},
+      {"wrn28_10_drop0.3", "12_wide_resnet", "WRN-28-10 with dropout 0.3 between the two convs",
+       [](std::size_t k) { return wide_resnet(28, 10, 0.3, k); }},
   };
   return zoo;
 }
