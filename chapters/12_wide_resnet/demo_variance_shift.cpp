@@ -23,9 +23,10 @@
 // `convbook train --model wrn16_4_drop0.3` (its checkpoint.safetensors), on DATA_DIR's test
 // images (default: as `convbook train` finds CIFAR-10). The whole network runs in eval mode
 // (BatchNorms use their running statistics), once with every dropout off and once with every
-// dropout on; for each BatchNorm input the table gives the measured ratio, the prediction from
-// the nearest dropout alone (the previous block's, through its conv1), and running_var /
-// Var_eval: how far off the statistics that BN normalizes with at test time are.
+// dropout on; for each BatchNorm input the table gives the measured ratio, the ratio with only
+// the nearest dropout on (the previous block's, through its conv1, on the dropout-free input),
+// its prediction, and running_var / Var_eval: how far off the statistics that BN normalizes
+// with at test time are.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -225,7 +226,7 @@ void trained_model_table(const std::string& checkpoint, const std::string& data_
 
   // The BN inputs: bn0 of every block (the block's input), then the final bn.
   const std::size_t points = blocks.size() + 1;
-  std::vector<ChannelStats> on(points), off(points);
+  std::vector<ChannelStats> on(points), off(points), nearest(points);
   std::vector<std::vector<double>> excess(points);
   model->eval();
   for (std::size_t first = 0; first + batch <= images; first += batch) {
@@ -240,6 +241,9 @@ void trained_model_table(const std::string& checkpoint, const std::string& data_
           const std::vector<double> e = predicted_excess(dropout_input(b, x), &b.conv1, p);
           excess[i + 1].resize(e.size(), 0.0);
           for (std::size_t c = 0; c < e.size(); ++c) excess[i + 1][c] += e[c] * batch / images;
+          b.dropout.train(true);  // this block's dropout alone, on the dropout-free input
+          nearest[i + 1].add(b.forward(x));
+          b.dropout.train(false);
         }
         x = b.forward(x);
       }
@@ -247,17 +251,21 @@ void trained_model_table(const std::string& checkpoint, const std::string& data_
     }
   }
   std::printf(
-      "| BN | C | Var_train / Var_eval measured | predicted from the nearest dropout | "
-      "running_var / Var_eval |\n|---|---|---|---|---|\n");
+      "| BN | C | ratio, all dropouts on | ratio, nearest dropout only | predicted, nearest "
+      "dropout | running_var / Var_eval |\n|---|---|---|---|---|---|\n");
   for (std::size_t i = 0; i < points; ++i) {
     const BatchNorm2d& bn = i < blocks.size() ? blocks[i].second->bn0 : final_bn;
     const std::string name = i < blocks.size() ? blocks[i].first + ".bn0" : "bn";
     const std::vector<double> vt = variances(on[i]), ve = variances(off[i]);
     const std::vector<double> running(bn.running_var.value.begin(), bn.running_var.value.end());
-    const std::string predicted =
-        i == 0 ? "1 (no dropout upstream)" : std::to_string(predicted_ratio(excess[i], ve));
-    std::printf("| %s | %zu | %.4f | %s | %.4f |\n", name.c_str(), ve.size(), mean_ratio(vt, ve),
-                predicted.c_str(), mean_ratio(running, ve));
+    if (i == 0) {
+      std::printf("| %s | %zu | %.4f | (no dropout upstream) | 1 | %.4f |\n", name.c_str(),
+                  ve.size(), mean_ratio(vt, ve), mean_ratio(running, ve));
+      continue;
+    }
+    std::printf("| %s | %zu | %.4f | %.4f | %.4f | %.4f |\n", name.c_str(), ve.size(),
+                mean_ratio(vt, ve), mean_ratio(variances(nearest[i]), ve),
+                predicted_ratio(excess[i], ve), mean_ratio(running, ve));
   }
   std::printf("\n");
 }
