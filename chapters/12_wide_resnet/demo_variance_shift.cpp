@@ -197,14 +197,6 @@ std::vector<std::pair<std::string, WideBasic*>> blocks_of(Sequential& net) {
   return blocks;
 }
 
-// Images first..first+count of `set`, normalized as in training, as one batch.
-Tensor batch_of(const CifarSet& set, std::size_t first, std::size_t count) {
-  Tensor x = zeros({count, kCifarChannels, kCifarSize, kCifarSize});
-  for (std::size_t i = 0; i < count; ++i)
-    normalize_image(set.image(first + i), Normalize{}, x.data() + i * kCifarImageBytes);
-  return x;
-}
-
 // The input of a block's dropout, recomputed from the block's input (eval mode).
 Tensor dropout_input(WideBasic& b, const Tensor& x) {
   return b.relu1.forward(b.bn1.forward(b.conv0.forward(b.relu0.forward(b.bn0.forward(x)))));
@@ -230,7 +222,7 @@ void trained_model_table(const std::string& checkpoint, const std::string& data_
   std::vector<std::vector<double>> excess(points);
   model->eval();
   for (std::size_t first = 0; first + batch <= images; first += batch) {
-    const Tensor input = batch_of(data.test, first, batch);
+    const Tensor input = normalized_batch(data.test, first, batch);
     for (const bool dropout_on : {false, true}) {
       for (const auto& [name, b] : blocks) b->dropout.train(dropout_on);
       Tensor x = net[0].forward(input);  // conv0
