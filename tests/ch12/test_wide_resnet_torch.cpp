@@ -4,7 +4,7 @@
 // mode (batch statistics, running statistics updated once) and eval mode (running statistics
 // randomized away from (0, 1)), dropout p = 0: output, dx, every parameter gradient and the
 // running statistics, torch.allclose(rtol=1e-3, atol=1e-4) as chapters 03 to 10 (float32
-// through up to nine BatchNorms whose 1/sigma amplifies rounding; a wrong route misses by O(1)).
+// through up to seven BatchNorms whose 1/sigma amplifies rounding; a wrong route misses by O(1)).
 #include <catch2/catch.hpp>
 #include <string>
 
