@@ -14,6 +14,7 @@
 #include "chapters/10_resnet/resnet.hpp"
 #include "chapters/11_resnext/resnext29.hpp"
 #include "chapters/11_resnext/resnext_forms.hpp"
+#include "chapters/12_wide_resnet/wide_resnet.hpp"
 #include "chapters/13_shake_shake/shake_shake_net.hpp"
 #include "convbook/error.hpp"
 
@@ -206,6 +207,18 @@ const std::vector<ModelEntry>& model_zoo() {
       {"resnext_block_inception3a", "11_resnext",
        "cost table only (info --input 192x28x28): form (b) 192->256, 32x4d, beside inception3a",
        [](std::size_t) { return resnext_block(ResNeXtForm::B, {192, 256, 32, 4}); }},
+      // chapter 12: Wide ResNets (Zagoruyko & Komodakis 2016), pre-activation B(3,3) blocks.
+      {"wrn16_4", "12_wide_resnet",
+       "WRN-16-4: 2 pre-activation B(3,3) blocks per group, 64-128-256 wide, 2.7M parameters",
+       [](std::size_t k) { return wide_resnet(16, 4, 0.0, k); }},
+      {"wrn16_4_drop0.3", "12_wide_resnet", "WRN-16-4 with dropout 0.3 between the two convs",
+       [](std::size_t k) { return wide_resnet(16, 4, 0.3, k); }},
+      {"wrn16_8", "12_wide_resnet", "WRN-16-8: 128-256-512 wide, 11.0M parameters",
+       [](std::size_t k) { return wide_resnet(16, 8, 0.0, k); }},
+      {"wrn28_10", "12_wide_resnet", "WRN-28-10: 4 blocks per group, 160-320-640, 36.5M parameters",
+       [](std::size_t k) { return wide_resnet(28, 10, 0.0, k); }},
+      {"wrn28_10_drop0.3", "12_wide_resnet", "WRN-28-10 with dropout 0.3 between the two convs",
+       [](std::size_t k) { return wide_resnet(28, 10, 0.3, k); }},
       // chapter 13: Shake-Shake (Gastaldi 2017), Shake-Shake-Image unless the name says otherwise
       {"shake_shake26_2x32d", "13_shake_shake",
        "Shake-Shake-26 2x32d: 3 stages of 4 two-branch blocks (32-64-128), S-S-I, 2.9M params",

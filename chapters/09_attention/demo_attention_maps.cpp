@@ -38,14 +38,6 @@ namespace {
 const char* const kClasses[10] = {"airplane", "automobile", "bird",  "cat",  "deer",
                                   "dog",      "frog",       "horse", "ship", "truck"};
 
-// Images first..first+count of `set`, normalized as in training, as one (count, 3, 32, 32) batch.
-Tensor batch_of(const CifarSet& set, std::size_t first, std::size_t count) {
-  Tensor x = zeros({count, kCifarChannels, kCifarSize, kCifarSize});
-  for (std::size_t i = 0; i < count; ++i)
-    normalize_image(set.image(first + i), Normalize{}, x.data() + i * kCifarImageBytes);
-  return x;
-}
-
 // The children of a model that are of type Block, in order.
 template <typename Block>
 std::vector<Block*> blocks_of(Module& net) {
@@ -80,7 +72,7 @@ void se_figure(const std::string& checkpoint, const CifarSet& test, const fs::pa
   std::vector<std::size_t> per_class(10, 0);
   const std::size_t batch = 100;
   for (std::size_t first = 0; first + batch <= test.size(); first += batch) {
-    net->forward(batch_of(test, first, batch));
+    net->forward(normalized_batch(test, first, batch));
     for (std::size_t b = 0; b < se.size(); ++b) {
       const Tensor& e = se[b]->excitation();
       const std::size_t C = shape_of(e)[1];
@@ -132,7 +124,7 @@ void cbam_figure(const std::string& checkpoint, const CifarSet& test, const fs::
   ModulePtr net = load_model(StageAttention::CBAM, checkpoint);
   std::vector<CBAM*> cbam = blocks_of<CBAM>(*net);
   const std::size_t count = 8;
-  net->forward(batch_of(test, 0, count));
+  net->forward(normalized_batch(test, 0, count));
   std::string script = "set terminal pngcairo size 1400,560 font 'sans,9'\nset output '" +
                        (out / "ch09_cbam_spatial.png").string() + "'\nset multiplot layout 3," +
                        std::to_string(count) +

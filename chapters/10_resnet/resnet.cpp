@@ -70,14 +70,6 @@ struct LayerBuilder {
 };
 //! [make-layer]
 
-// The head both ResNets share: global average pool, flatten (torch.flatten(x, 1) in
-// torchvision's forward()), fc.
-void add_classifier(Sequential& net, std::size_t features, std::size_t num_classes) {
-  net.add("avgpool", std::make_unique<AdaptiveAvgPool2d>(1));
-  net.add("flatten", std::make_unique<Flatten>());
-  net.add("fc", std::make_unique<Linear>(features, num_classes));
-}
-
 // Calls f on m and on every module below it, parents first (torchvision's self.modules()).
 void for_each_module(Module& m, const std::function<void(Module&)>& f) {
   f(m);
@@ -85,6 +77,12 @@ void for_each_module(Module& m, const std::function<void(Module&)>& f) {
 }
 
 }  // namespace
+
+void add_classifier(Sequential& net, std::size_t features, std::size_t num_classes) {
+  net.add("avgpool", std::make_unique<AdaptiveAvgPool2d>(1));
+  net.add("flatten", std::make_unique<Flatten>());
+  net.add("fc", std::make_unique<Linear>(features, num_classes));
+}
 
 //! [resnet]
 ModulePtr resnet(const ResNetOptions& o) {

@@ -17,6 +17,8 @@
 
 namespace convbook {
 
+class Sequential;
+
 /// @brief Which residual block a ResNet stacks.
 enum class ResNetBlock {
   Basic,      ///< BasicBlock, expansion 1 (resnet18, resnet34, the CIFAR ResNets)
@@ -69,6 +71,10 @@ ModulePtr torchvision_resnet(const std::string& name, const ResNetOptions& optio
 ModulePtr torchvision_resnet(const std::string& name, std::size_t num_classes);
 /// @brief The names torchvision_resnet accepts, in torchvision's order.
 const std::vector<std::string>& torchvision_resnet_names();
+
+/// @brief The head every ResNet shares: global average pool ("avgpool"), flatten (torch.flatten(x,
+/// 1) in torchvision's forward()), fc (features -> num_classes), appended to `net`.
+void add_classifier(Sequential& net, std::size_t features, std::size_t num_classes);
 
 /// @brief The shortcut of the CIFAR ResNets where the shape changes (He et al. 2016, sec. 3.3).
 enum class CifarShortcut {

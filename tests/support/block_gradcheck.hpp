@@ -5,6 +5,7 @@
 // L = sum(y * g), each measured on its own tensor's scale (check.hpp's scaled_gradcheck).
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -14,12 +15,14 @@
 namespace convbook::test {
 
 /// Checks `block` on a N(0, 1) input of shape `input`: worst scaled error of dx and of the
-/// parameter gradients below `tolerance`, finite differences with step `eps`. Meant for the
-/// *_f64 test programs (Scalar = double).
+/// parameter gradients below `tolerance`, finite differences with step `eps`; `reseed` runs
+/// before every forward (re-seed the generator there to give dropout the same mask each time).
+/// Meant for the *_f64 test programs (Scalar = double).
 inline void check_block_gradients(Module& block, const Shape& input, double eps = 1e-5,
-                                  double tolerance = 1e-7) {
+                                  double tolerance = 1e-7,
+                                  const std::function<void()>& reseed = [] {}) {
   randomize_batchnorms(block, 4);
-  const GradCheckResult r = scaled_gradcheck(block, random_tensor(input, 5), eps);
+  const GradCheckResult r = scaled_gradcheck(block, random_tensor(input, 5), eps, reseed);
   INFO(block.repr() << " on " << to_string(input) << ": dx " << r.input << ", worst parameter "
                     << r.worst_parameter << " " << r.parameters);
   CHECK(r.input < tolerance);

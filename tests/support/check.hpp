@@ -184,10 +184,11 @@ GradCheckResult gradcheck(Module& m, Tensor x, Reseed reseed, double eps = 1e-6)
 /// gradcheck with each gradient tensor measured at its own scale (scaled_error: max |analytic -
 /// numeric| / max |numeric|) instead of element by element: for blocks whose true gradients
 /// include values near zero (after BatchNorm, in depthwise layers), where the element-wise
-/// relative error of those is finite-difference noise.
-inline GradCheckResult scaled_gradcheck(Module& m, Tensor x, double eps) {
+/// relative error of those is finite-difference noise. `reseed` as in gradcheck_with.
+inline GradCheckResult scaled_gradcheck(Module& m, Tensor x, double eps,
+                                        const std::function<void()>& reseed = [] {}) {
   return gradcheck_with(
-      m, std::move(x), [] {}, eps,
+      m, std::move(x), reseed, eps,
       [](const Tensor& a, const std::vector<double>& b) { return scaled_error(a, b); });
 }
 

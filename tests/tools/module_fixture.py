@@ -23,10 +23,11 @@ def randomize_affine(module):
                 m.bias.normal_(0, 0.5)
 
 
-def forward_backward(module, input_shape):
-    """Runs `module` (made float64, training mode) on a N(0, 1) input of `input_shape`; returns
-    the fixture's tensors (float32) and the output, as described at the top of this file."""
-    module = module.double().train()
+def forward_backward(module, input_shape, train=True):
+    """Runs `module` (made float64, training mode, or eval mode when `train` is False) on a
+    N(0, 1) input of `input_shape`; returns the fixture's tensors (float32) and the output, as
+    described at the top of this file."""
+    module = module.double().train(train)
     keep = lambda name: not name.endswith("num_batches_tracked")  # noqa: E731
     tensors = {k: v.detach().clone() for k, v in module.state_dict().items() if keep(k)}
     x = torch.randn(input_shape, dtype=torch.float64, requires_grad=True)

@@ -51,4 +51,12 @@ void normalize_image(const std::uint8_t* image, const Normalize& norm, Scalar* o
 }
 //! [normalize]
 
+Tensor normalized_batch(const CifarSet& set, std::size_t first, std::size_t count,
+                        const Normalize& norm) {
+  Tensor x = zeros({count, kCifarChannels, kCifarSize, kCifarSize});
+  for (std::size_t i = 0; i < count; ++i)
+    normalize_image(set.image(first + i), norm, x.data() + i * kCifarImageBytes);
+  return x;
+}
+
 }  // namespace convbook

@@ -16,6 +16,8 @@
 
 namespace convbook {
 
+struct CifarSet;
+
 /// @brief Per-channel mean and standard deviation of the CIFAR-10 training set on [0, 1].
 struct Normalize {
   std::array<float, 3> mean{0.4914f, 0.4822f, 0.4465f};  ///< R, G, B means
@@ -53,5 +55,10 @@ void crop_and_flip(const std::uint8_t* image, const AugmentDraw& draw, std::uint
 /// @param norm the per-channel mean and std
 /// @param out 3 x 32 x 32 scalars
 void normalize_image(const std::uint8_t* image, const Normalize& norm, Scalar* out);
+
+/// @brief Images first .. first + count - 1 of `set`, normalized (no augmentation), as one
+/// (count, 3, 32, 32) batch: what evaluation and the chapters' demos feed a model.
+Tensor normalized_batch(const CifarSet& set, std::size_t first, std::size_t count,
+                        const Normalize& norm = {});
 
 }  // namespace convbook
