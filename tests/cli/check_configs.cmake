@@ -1,7 +1,8 @@
 # Every configs/*.toml parses with `convbook train --config FILE --dry-run`: its keys are
 # options, its values pass their checks (schedule names, milestones inside the run) and the
 # options printed name the file's model. A model this build does not register yet is skipped
-# with a message; any other error fails.
+# with a message (its keys and schedule are checked before the model name); any other error
+# fails.
 #   cmake -DCONVBOOK=<convbook binary> -DCONFIG_DIR=<repo>/configs -P check_configs.cmake
 file(GLOB configs ${CONFIG_DIR}/*.toml)
 if(NOT configs)
