@@ -17,6 +17,7 @@
 #include "cli/forward.hpp"
 #include "cli/info.hpp"
 #include "cli/model_zoo.hpp"
+#include "cli/train_config.hpp"
 #include "convbook/data/cifar.hpp"
 #include "convbook/error.hpp"
 #include "convbook/io/checkpoint.hpp"
@@ -63,14 +64,19 @@ int main(int argc, char** argv) {
   train->add_option("--weight-decay", t.weight_decay, "L2 weight decay")->capture_default_str();
   train->add_flag("--nesterov", t.nesterov, "Nesterov momentum");
   train->add_option("--schedule", t.schedule, "learning-rate schedule")
-      ->check(CLI::IsMember({"constant", "step", "cosine", "onecycle"}))
+      ->check(CLI::IsMember({"constant", "step", "multistep", "cosine", "onecycle"}))
       ->capture_default_str();
   train->add_option("--warmup", t.warmup, "linear warm-up epochs before the schedule")
       ->capture_default_str();
   train
       ->add_option("--step-size", t.step_size, "step schedule: epochs between decays (0: epochs/3)")
       ->capture_default_str();
-  train->add_option("--gamma", t.gamma, "step schedule: decay factor")->capture_default_str();
+  train->add_option("--gamma", t.gamma, "step and multistep schedules: decay factor")
+      ->capture_default_str();
+  train
+      ->add_option("--milestones", t.milestones,
+                   "multistep schedule: epochs at which lr is multiplied by gamma, e.g. 82,123")
+      ->delimiter(',');
   train->add_option("--label-smoothing", t.label_smoothing, "cross-entropy label smoothing")
       ->capture_default_str();
   train->add_option(
@@ -91,6 +97,13 @@ int main(int argc, char** argv) {
   train->add_flag("--no-augment", no_augment, "no random crop / flip");
   train->add_flag("--no-progress", no_progress, "no progress bar");
   train->add_flag("--no-plot", no_plot, "no curves.png nor terminal plot");
+  std::string train_config;
+  bool dry_run = false;
+  train->add_option("--config", train_config,
+                    "TOML file of train options (`epochs = 164`, `milestones = [82, 123]`); "
+                    "options on the command line override it (see configs/)");
+  train->add_flag("--dry-run", dry_run,
+                  "check the options, print them as JSON and stop (no data, no training)");
 
   // eval
   std::string model = "small_cnn", checkpoint, data;
@@ -143,10 +156,18 @@ int main(int argc, char** argv) {
 
   try {
     if (*train) {
+      if (!train_config.empty()) cli::apply_config_file(*train, train_config);
       t.augment = !no_augment;
       t.show_progress = !no_progress;
       t.plot = !no_plot;
+      // The options first, so --dry-run checks a config's schedule even for a model this
+      // build does not have yet (tests/cli/check_configs.cmake skips those afterwards).
+      if (dry_run) check_train_options(t);
       cli::find_model(t.model);  // an unknown name fails before any data is read
+      if (dry_run) {
+        std::cout << options_to_json(t) << "\n";
+        return 0;
+      }
       const TrainResult r = train_model(
           t, [&t](std::size_t k) { return cli::make_model(t.model, k); }, std::cerr);
       if (!r.history.empty()) {

@@ -80,9 +80,9 @@ TEST_CASE("warm-up rises linearly, then the main schedule runs over the rest", "
 TEST_CASE("schedules reject bad names and values with clear messages", "[schedule]") {
   CHECK(parse_schedule("onecycle") == ScheduleKind::OneCycle);
   CHECK(to_string(parse_schedule("cosine")) == "cosine");
-  CHECK_THROWS_WITH(
-      parse_schedule("linear"),
-      Catch::Contains("'linear'") && Catch::Contains("constant, step, cosine, onecycle"));
+  CHECK_THROWS_WITH(parse_schedule("linear"),
+                    Catch::Contains("'linear'") &&
+                        Catch::Contains("constant, step, multistep, cosine, onecycle"));
   CHECK_THROWS_WITH(LrSchedule(run(ScheduleKind::Cosine, 3, 10, 3)), Catch::Contains("warmup=3"));
   CHECK_THROWS_WITH(LrSchedule(run(ScheduleKind::Cosine, 0, 10)), Catch::Contains("epochs=0"));
   ScheduleOptions bad = run(ScheduleKind::Constant, 1, 1);
@@ -91,4 +91,70 @@ TEST_CASE("schedules reject bad names and values with clear messages", "[schedul
   bad.base_lr = 0.1;
   bad.gamma = 2;
   CHECK_THROWS_WITH(LrSchedule(bad), Catch::Contains("gamma=2"));
+}
+
+TEST_CASE("multistep multiplies by gamma at each milestone, as torch MultiStepLR per epoch",
+          "[schedule]") {
+  // He et al. 2016's CIFAR schedule scaled down: 16 epochs of 5 iterations, lr / 10 at the
+  // start of epochs 8 and 12 (0-based). Closed form: base * gamma^(milestones <= epoch).
+  ScheduleOptions o = run(ScheduleKind::MultiStep, 16, 5);
+  o.milestones = {8, 12};
+  const LrSchedule s(o);
+  for (std::size_t i = 0; i < 16 * 5; ++i) {
+    const std::size_t epoch = i / 5;
+    const double expected = 0.1 * std::pow(0.1, double((epoch >= 8) + (epoch >= 12)));
+    CHECK(s.lr_at(i) == Approx(expected).epsilon(1e-12));
+  }
+  CHECK(s.lr_at(8 * 5 - 1) == Approx(0.1));  // last iteration before the first milestone
+  CHECK(s.lr_at(8 * 5) == Approx(0.01));
+  CHECK(s.lr_at(12 * 5) == Approx(0.001));
+
+  // WRN's schedule: x0.2 at 60, 120, 160 of 200 epochs.
+  ScheduleOptions wrn = run(ScheduleKind::MultiStep, 200, 1);
+  wrn.gamma = 0.2;
+  wrn.milestones = {60, 120, 160};
+  const LrSchedule w(wrn);
+  CHECK(w.lr_at(59) == Approx(0.1));
+  CHECK(w.lr_at(60) == Approx(0.02));
+  CHECK(w.lr_at(120) == Approx(0.004));
+  CHECK(w.lr_at(199) == Approx(0.0008));
+
+  // A milestone equal to epochs is allowed (torch never reaches it either).
+  ScheduleOptions last = run(ScheduleKind::MultiStep, 3, 2);
+  last.milestones = {3};
+  CHECK(LrSchedule(last).lr_at(5) == Approx(0.1));
+}
+
+TEST_CASE("multistep milestones count epochs from the start of the run, warm-up included",
+          "[schedule]") {
+  ScheduleOptions o = run(ScheduleKind::MultiStep, 6, 4, /*warmup=*/1);
+  o.milestones = {3, 5};
+  const LrSchedule s(o);
+  CHECK(s.lr_at(0) == Approx(0.025));  // warm-up: base * 1/4
+  CHECK(s.lr_at(3) == Approx(0.1));
+  CHECK(s.lr_at(4) == Approx(0.1));          // epoch 1: the main curve at its peak
+  CHECK(s.lr_at(3 * 4 - 1) == Approx(0.1));  // epoch 2, last iteration
+  CHECK(s.lr_at(3 * 4) == Approx(0.01));     // epoch 3
+  CHECK(s.lr_at(5 * 4) == Approx(0.001));    // epoch 5
+  CHECK(to_string(parse_schedule("multistep")) == "multistep");
+}
+
+TEST_CASE("multistep rejects bad milestones, naming them and what was expected", "[schedule]") {
+  ScheduleOptions o = run(ScheduleKind::MultiStep, 10, 1);
+  CHECK_THROWS_WITH(LrSchedule(o), Catch::Contains("multistep needs milestones"));
+  o.milestones = {5, 3};
+  CHECK_THROWS_WITH(LrSchedule(o),
+                    Catch::Contains("milestones=[5,3]") && Catch::Contains("strictly increasing"));
+  o.milestones = {4, 4};
+  CHECK_THROWS_WITH(LrSchedule(o), Catch::Contains("strictly increasing"));
+  o.milestones = {0, 5};
+  CHECK_THROWS_WITH(LrSchedule(o), Catch::Contains("milestones=[0,5]") &&
+                                       Catch::Contains("expected each in (0, 10]"));
+  o.milestones = {5, 11};
+  CHECK_THROWS_WITH(LrSchedule(o), Catch::Contains("(0, 10]") && Catch::Contains("11 is not"));
+  o.warmup_epochs = 5;
+  o.milestones = {5, 8};
+  CHECK_THROWS_WITH(LrSchedule(o), Catch::Contains("expected each in (5, 10]"));
+  o.milestones = {6, 10};
+  CHECK_NOTHROW(LrSchedule(o));
 }

@@ -7,13 +7,44 @@
 
 namespace convbook {
 
+namespace {
+
+std::string list_to_string(const std::vector<std::size_t>& v) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s + "]";
+}
+
+// Milestones as torch's MultiStepLR wants them, but strictly increasing (a repeated milestone
+// would multiply by gamma twice, which is more likely a typo than a wish) and inside the run.
+void check_milestones(const ScheduleOptions& o) {
+  const std::string found = "schedule: milestones=" + list_to_string(o.milestones);
+  if (o.milestones.empty()) {
+    throw Error("schedule: multistep needs milestones (e.g. --milestones 82,123), found none");
+  }
+  for (std::size_t i = 0; i < o.milestones.size(); ++i) {
+    const std::size_t m = o.milestones[i];
+    if (i > 0 && m <= o.milestones[i - 1]) {
+      throw Error(found + ", expected strictly increasing epochs");
+    }
+    if (m <= o.warmup_epochs || m > o.epochs) {
+      throw Error(found + ", expected each in (" + std::to_string(o.warmup_epochs) + ", " +
+                  std::to_string(o.epochs) + "] (after the warm-up, within the " +
+                  std::to_string(o.epochs) + " epochs); " + std::to_string(m) + " is not");
+    }
+  }
+}
+
+}  // namespace
+
 ScheduleKind parse_schedule(const std::string& name) {
   if (name == "constant") return ScheduleKind::Constant;
   if (name == "step") return ScheduleKind::Step;
+  if (name == "multistep") return ScheduleKind::MultiStep;
   if (name == "cosine") return ScheduleKind::Cosine;
   if (name == "onecycle" || name == "one-cycle") return ScheduleKind::OneCycle;
   throw Error("schedule: unknown name '" + name +
-              "', expected one of constant, step, cosine, onecycle");
+              "', expected one of constant, step, multistep, cosine, onecycle");
 }
 
 std::string to_string(ScheduleKind kind) {
@@ -22,6 +53,8 @@ std::string to_string(ScheduleKind kind) {
       return "constant";
     case ScheduleKind::Step:
       return "step";
+    case ScheduleKind::MultiStep:
+      return "multistep";
     case ScheduleKind::Cosine:
       return "cosine";
     case ScheduleKind::OneCycle:
@@ -52,6 +85,7 @@ LrSchedule::LrSchedule(const ScheduleOptions& options) : options_(options) {
   if (!(o.div_factor >= 1) || !(o.final_div_factor >= 1)) {
     throw Error("schedule: div_factor and final_div_factor must be >= 1");
   }
+  if (o.kind == ScheduleKind::MultiStep) check_milestones(o);
   if (options_.step_epochs == 0) {
     options_.step_epochs = std::max<std::size_t>(1, (o.epochs - o.warmup_epochs) / 3);
   }
@@ -78,6 +112,17 @@ double LrSchedule::main_lr(std::size_t t, std::size_t total) const {
     case ScheduleKind::Step: {
       const std::size_t epoch = t / o.iters_per_epoch;
       return o.base_lr * std::pow(o.gamma, double(epoch / o.step_epochs));
+    }
+    case ScheduleKind::MultiStep: {
+      //! [multistep]
+      // torch MultiStepLR stepped per epoch: lr = base_lr * gamma^k, k = how many milestones
+      // are <= the current (0-based) epoch. The epoch counts from the start of the run, warm-up
+      // included, because papers give milestones that way.
+      const std::size_t epoch = (t + o.warmup_epochs * o.iters_per_epoch) / o.iters_per_epoch;
+      std::size_t k = 0;
+      while (k < o.milestones.size() && o.milestones[k] <= epoch) ++k;
+      return o.base_lr * std::pow(o.gamma, double(k));
+      //! [multistep]
     }
     case ScheduleKind::Cosine:
       return o.base_lr * 0.5 * (1.0 + std::cos(pi * double(t) / double(total)));

@@ -39,6 +39,7 @@ std::string options_to_json(const TrainOptions& o) {
   j["warmup"] = o.warmup;
   j["step_size"] = o.step_size;
   j["gamma"] = o.gamma;
+  j["milestones"] = o.milestones;
   j["label_smoothing"] = o.label_smoothing;
   j["data"] = o.data;
   j["seed"] = o.seed;
@@ -149,9 +150,23 @@ void write_curves(const fs::path& dir, const std::string& name,
   }
 }
 
+// The schedule of a run with `iters_per_epoch` batches an epoch.
+ScheduleOptions schedule_options(const TrainOptions& o, std::size_t iters_per_epoch) {
+  ScheduleOptions so;
+  so.kind = parse_schedule(o.schedule);
+  so.base_lr = o.lr;
+  so.epochs = o.epochs;
+  so.iters_per_epoch = iters_per_epoch;
+  so.warmup_epochs = o.warmup;
+  so.step_epochs = o.step_size;
+  so.gamma = o.gamma;
+  so.milestones = o.milestones;
+  return so;
+}
+
 }  // namespace
 
-TrainResult train_model(const TrainOptions& o, const ModelFactory& factory, std::ostream& log) {
+void check_train_options(const TrainOptions& o) {
   if (o.epochs == 0) throw Error("train: --epochs=0, expected at least 1");
   if (o.batch_size == 0) throw Error("train: --batch-size=0, expected at least 1");
   if (o.label_smoothing < 0 || o.label_smoothing >= 1) {
@@ -160,7 +175,17 @@ TrainResult train_model(const TrainOptions& o, const ModelFactory& factory, std:
   }
   if (o.threads < 0)
     throw Error("train: --threads=" + std::to_string(o.threads) + ", expected >= 0");
+  // The schedule checks itself; one iteration an epoch is enough to see bad milestones.
+  const LrSchedule check(schedule_options(o, 1));
+}
+
+TrainResult train_model(const TrainOptions& o, const ModelFactory& factory, std::ostream& log) {
+  check_train_options(o);
   if (o.threads > 0) omp_set_num_threads(o.threads);
+  // Not an error, so that `--config paper.toml --schedule cosine` can try another schedule.
+  if (!o.milestones.empty() && o.schedule != "multistep") {
+    log << "note: --milestones are ignored by --schedule " << o.schedule << "\n";
+  }
 
   TrainResult result;
   const fs::path dir = o.out.empty() ? fs::path("runs") / o.model : fs::path(o.out);
@@ -190,15 +215,7 @@ TrainResult train_model(const TrainOptions& o, const ModelFactory& factory, std:
   aug.random_crop = o.augment;
   aug.horizontal_flip = o.augment;
   BatchLoader loader(train_set, o.batch_size, /*train=*/true, o.seed, aug);
-  ScheduleOptions so;
-  so.kind = parse_schedule(o.schedule);
-  so.base_lr = o.lr;
-  so.epochs = o.epochs;
-  so.iters_per_epoch = loader.num_batches();
-  so.warmup_epochs = o.warmup;
-  so.step_epochs = o.step_size;
-  so.gamma = o.gamma;
-  const LrSchedule schedule(so);
+  const LrSchedule schedule(schedule_options(o, loader.num_batches()));
   CrossEntropyLoss criterion(o.label_smoothing);
   log << "model: " << o.model << ", " << model.num_parameters() << " parameters; run folder "
       << dir.string() << "\n";

@@ -25,10 +25,10 @@ struct TrainOptions {
   double momentum = 0.9;            ///< SGD momentum
   double weight_decay = 5e-4;       ///< L2 weight decay (on every trainable parameter, as torch)
   bool nesterov = false;            ///< Nesterov momentum
-  std::string schedule = "cosine";  ///< constant, step, cosine or onecycle
+  std::string schedule = "cosine";  ///< constant, step, multistep, cosine or onecycle
   std::size_t warmup = 0;           ///< linear warm-up epochs in front of the schedule
   std::size_t step_size = 0;        ///< step schedule: decay every this many epochs (0: epochs/3)
-  double gamma = 0.1;               ///< step schedule: decay factor
+  double gamma = 0.1;               ///< step and multistep schedules: decay factor
   double label_smoothing = 0;       ///< cross-entropy label smoothing (0..1)
   std::string data;                 ///< --data folder ("" = the usual lookup, see data/cifar.hpp)
   std::string out;                  ///< run folder ("" = `runs/<model>`)
@@ -43,10 +43,17 @@ struct TrainOptions {
   bool augment = true;              ///< random crop + horizontal flip on training batches
   bool show_progress = true;        ///< draw the progress bar on stderr
   bool plot = true;                 ///< write curves.png each epoch and a text plot at the end
+  /// multistep schedule: epochs of the run at which lr is multiplied by gamma (increasing)
+  std::vector<std::size_t> milestones;
 };
 
 /// @brief The options as a JSON object (stored in the checkpoint's metadata).
 std::string options_to_json(const TrainOptions& options);
+
+/// @brief Checks what can be checked without data: epochs, batch size, label smoothing, threads
+/// and the schedule (its name, warm-up, gamma, milestones).
+/// @throws Error naming the option, the value found and the value expected.
+void check_train_options(const TrainOptions& options);
 
 /// @brief Builds a fresh model for `num_classes` classes (weights drawn from global_rng()).
 using ModelFactory = std::function<ModulePtr(std::size_t num_classes)>;
