@@ -1,6 +1,7 @@
 #include "chapters/10_resnet/resnet_blocks.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "convbook/conv/conv_bn.hpp"
 #include "convbook/error.hpp"
@@ -131,8 +132,9 @@ Tensor BasicBlock::residual_forward(const Tensor& x) {
   if (inference()) {  // eval under NoGradGuard: each BN folded into its conv (conv_bn.hpp)
     return conv_bn_inference(conv2, bn2, conv_bn_inference(conv1, bn1, x, /*relu=*/true), false);
   }
-  const Tensor h = relu.forward(bn1.forward(conv1.forward(x)));
-  return bn2.forward(conv2.forward(h));
+  // Temporaries all along: conv and BN keep their inputs for backward by move, not by copy.
+  Tensor h = relu.forward(bn1.forward(conv1.forward(x)));
+  return bn2.forward(conv2.forward(std::move(h)));
 }
 
 Tensor BasicBlock::residual_backward(const Tensor& d) {
@@ -209,8 +211,8 @@ Tensor Bottleneck::residual_forward(const Tensor& x) {
     return conv_bn_inference(conv3, bn3, conv_bn_inference(conv2, bn2, h, true), false);
   }
   Tensor h = relu1.forward(bn1.forward(conv1.forward(x)));  // 1x1: reduce C -> width
-  h = relu2.forward(bn2.forward(conv2.forward(h)));         // 3x3: stride, groups, dilation
-  return bn3.forward(conv3.forward(h));                     // 1x1: expand width -> 4 planes
+  h = relu2.forward(bn2.forward(conv2.forward(std::move(h))));  // 3x3: stride, groups, dilation
+  return bn3.forward(conv3.forward(std::move(h)));              // 1x1: expand width -> 4 planes
 }
 
 Tensor Bottleneck::residual_backward(const Tensor& d) {

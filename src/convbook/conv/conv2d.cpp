@@ -6,6 +6,7 @@
 #include "convbook/conv/conv2d.hpp"
 
 #include <sstream>
+#include <utility>
 
 #include "convbook/conv/direct.hpp"
 #include "convbook/conv/grouped.hpp"
@@ -337,8 +338,7 @@ Shape Conv2d::output_shape(const Shape& input) const {
   return {input[0], options_.out_channels(), std::size_t(g.P()), std::size_t(g.Q())};
 }
 
-Tensor Conv2d::forward(const Tensor& x) {
-  const ProfileScope scope(this, Pass::forward);
+Tensor Conv2d::run_forward(const Tensor& x) {
   if (x.dimension() != 4) {
     throw Error("Conv2d: input has " + std::to_string(x.dimension()) +
                 " dimensions, expected 4 (N, C, H, W)");
@@ -351,12 +351,26 @@ Tensor Conv2d::forward(const Tensor& x) {
   chosen_ = resolve(algo_, last_);  // throws here, before any work, for an unsupported layer
   conv2d_forward(chosen_, last_, x.data(), weight.value.data(), b, y.data(),
                  conv_workspace_arena());
+  return y;
+}
+
+Tensor Conv2d::forward(const Tensor& x) {
+  const ProfileScope scope(this, Pass::forward);
+  Tensor y = run_forward(x);
   has_input_ = grad_enabled();
   if (has_input_) {
     copy_into(input_, x);  // backward needs x for the weight gradient
   } else {
     input_ = Tensor();
   }
+  return y;
+}
+
+Tensor Conv2d::forward(Tensor&& x) {
+  const ProfileScope scope(this, Pass::forward);
+  Tensor y = run_forward(x);
+  has_input_ = grad_enabled();
+  input_ = has_input_ ? std::move(x) : Tensor();  // x is a temporary: keep it, not a copy
   return y;
 }
 

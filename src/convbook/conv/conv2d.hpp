@@ -200,6 +200,9 @@ class Conv2d : public Module {
   /// @throws Error when the channels differ or the dilated kernel is larger than the padded
   ///   input.
   Tensor forward(const Tensor& x) override;
+  /// @brief forward(x) for a temporary x (a block's chain of layers): keeps x itself for
+  /// backward instead of a copy of it.
+  Tensor forward(Tensor&& x);
   /// @brief dx from dy; accumulates weight.grad and bias.grad.
   Tensor backward(const Tensor& dy) override;
   /// @brief PyTorch's repr, e.g. "Conv2d(3, 16, kernel_size=(3, 3), stride=(1, 1),
@@ -227,6 +230,7 @@ class Conv2d : public Module {
 
  private:
   ConvGeometry geometry(const Shape& input) const;
+  Tensor run_forward(const Tensor& x);  // y, with last_ and chosen_ set; keeps nothing
 
   Conv2dOptions options_;
   ConvAlgo algo_ = ConvAlgo::Auto;

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstddef>
 #include <string>
+#include <utility>
 
 #include "convbook/error.hpp"
 #include "convbook/profile.hpp"
@@ -224,6 +225,23 @@ BatchNorm2d::BatchNorm2d(std::size_t num_features, double eps, double momentum)
 
 Tensor BatchNorm2d::forward(const Tensor& x) {
   const ProfileScope scope(this, Pass::forward);
+  Tensor y = run_forward(x);
+  if (grad_enabled()) {
+    copy_into(x_, x);  // backward needs x
+  } else {
+    x_ = Tensor();
+  }
+  return y;
+}
+
+Tensor BatchNorm2d::forward(Tensor&& x) {
+  const ProfileScope scope(this, Pass::forward);
+  Tensor y = run_forward(x);
+  x_ = grad_enabled() ? std::move(x) : Tensor();  // x is a temporary: keep it, not a copy
+  return y;
+}
+
+Tensor BatchNorm2d::run_forward(const Tensor& x) {
   const auto [N, C, H, W] = shape_of(x);
   if (C != C_) {
     throw Error("BatchNorm2d: input shape " + to_string(shape_of(x)) + " has " + std::to_string(C) +
@@ -256,11 +274,6 @@ Tensor BatchNorm2d::forward(const Tensor& x) {
       mean[c] = running_mean.value.data()[c];
       invstd[c] = Scalar(1.0 / std::sqrt(double(running_var.value.data()[c]) + eps_));
     }
-  }
-  if (grad_enabled()) {
-    copy_into(x_, x);  // backward needs x
-  } else {
-    x_ = Tensor();
   }
   last_size_ = x.size();
   Tensor y(x.shape());

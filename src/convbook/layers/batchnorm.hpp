@@ -78,6 +78,9 @@ class BatchNorm2d : public Module {
   /// @throws Error when x has a channel count other than num_features, or, in training, only
   ///   one value per channel (the variance of one value is undefined, as PyTorch says).
   Tensor forward(const Tensor& x) override;
+  /// @brief forward(x) for a temporary x (a conv's output in a block): keeps x itself for
+  /// backward instead of a copy of it.
+  Tensor forward(Tensor&& x);
   /// @brief dx from dy; accumulates weight.grad and bias.grad.
   Tensor backward(const Tensor& dy) override;
   /// @brief "BatchNorm2d(16, eps=1e-05, momentum=0.1)".
@@ -99,6 +102,7 @@ class BatchNorm2d : public Module {
   std::size_t C_;
   double eps_, momentum_;
   // cached by forward for backward
+  Tensor run_forward(const Tensor& x);  // y, statistics updated; keeps no copy of x
   Tensor x_, mean_, invstd_;
   std::size_t last_size_ = 0;  // values in the last forward's x
   bool used_batch_stats_ = false;
