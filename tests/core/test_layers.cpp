@@ -3,11 +3,12 @@
 // test_layers_f64.cpp, PyTorch parity in test_layers_torch.cpp.
 #include <catch2/catch.hpp>
 #include <algorithm>
-#include <cstdint>
 #include <cmath>
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "convbook/conv/conv2d.hpp"
 #include "convbook/error.hpp"
 #include "convbook/layers/activation.hpp"
 #include "convbook/layers/batchnorm.hpp"
@@ -358,4 +359,24 @@ TEST_CASE("zeros, copy_into and add_into agree with xtensor on sizes that split 
     const Tensor expected = a + b;
     CHECK(test::same_values(sum, expected));
   }
+}
+
+TEST_CASE("Conv2d and BatchNorm2d give the same gradients whether x is kept by copy or by move",
+          "[layers][move]") {
+  const Tensor x = random_tensor({2, 3, 6, 5}, 21);
+  const Tensor dy = random_tensor({2, 4, 6, 5}, 22);
+  manual_seed(3);
+  Conv2d by_copy(Conv2dOptions(3, 4, 3).padding(1));
+  manual_seed(3);
+  Conv2d by_move(Conv2dOptions(3, 4, 3).padding(1));
+  const Tensor y_copy = by_copy.forward(x);
+  const Tensor y_move = by_move.forward(Tensor(x));  // a temporary: the rvalue overload
+  CHECK(test::same_values(y_copy, y_move));
+  CHECK(test::same_values(by_copy.backward(dy), by_move.backward(dy)));
+  CHECK(test::same_values(by_copy.weight.grad, by_move.weight.grad));
+
+  BatchNorm2d bn_copy(4), bn_move(4);
+  CHECK(test::same_values(bn_copy.forward(y_copy), bn_move.forward(Tensor(y_copy))));
+  CHECK(test::same_values(bn_copy.backward(dy), bn_move.backward(dy)));
+  CHECK(test::same_values(bn_copy.weight.grad, bn_move.weight.grad));
 }
