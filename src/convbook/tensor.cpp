@@ -8,11 +8,6 @@
 
 namespace convbook {
 
-namespace {
-// Below this many values a loop is not worth waking the other threads for.
-constexpr std::size_t kParallelValues = std::size_t(1) << 15;
-}  // namespace
-
 Tensor zeros(const Shape& shape) {
   Tensor t(shape);  // uninitialized; the first touch of its pages happens below, on all threads
   Scalar* p = t.data();

@@ -37,6 +37,10 @@ Tensor zeros(const Shape& shape);
 Shape shape_of(const Tensor& t);
 /// @brief Number of elements of a shape.
 std::size_t numel(const Shape& shape);
+/// @brief Elementwise loops over fewer values than this stay on one thread: waking the
+/// others would cost more than they save.
+inline constexpr std::size_t kParallelValues = std::size_t(1) << 15;
+
 /// @brief a += b, elementwise, spread over the OpenMP threads (xtensor's += runs on one).
 ///
 /// The sums of residual blocks and of gradients that meet at a fork. Shapes must be equal

@@ -6,10 +6,7 @@
 namespace convbook {
 
 //! [relu-kernels]
-// x, y, dy, dx: n values, any layout
-// Below this many values a loop is not worth waking the other threads for.
-constexpr std::size_t kParallelValues = std::size_t(1) << 15;
-
+// x, y, dy, dx: n values, any layout (large n spread over the threads)
 template <typename T>
 void relu_forward(const T* x, T* y, std::size_t n) {
 #pragma omp parallel for simd schedule(static) if (n >= kParallelValues)
