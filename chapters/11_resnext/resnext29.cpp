@@ -3,13 +3,11 @@
 #include <memory>
 #include <utility>
 
+#include "chapters/10_resnet/resnet.hpp"
 #include "chapters/10_resnet/resnet_blocks.hpp"
 #include "convbook/error.hpp"
 #include "convbook/layers/activation.hpp"
 #include "convbook/layers/batchnorm.hpp"
-#include "convbook/layers/flatten.hpp"
-#include "convbook/layers/linear.hpp"
-#include "convbook/layers/pooling.hpp"
 #include "convbook/layers/sequential.hpp"
 
 namespace convbook {
@@ -69,9 +67,7 @@ ModulePtr resnext29(const ResNeXt29Options& o) {
     }
     net->add("layer" + std::to_string(stage + 1), std::move(layer));
   }
-  net->add("avgpool", std::make_unique<AdaptiveAvgPool2d>(1));
-  net->add("flatten", std::make_unique<Flatten>());
-  net->add("fc", std::make_unique<Linear>(inplanes, o.num_classes));
+  add_classifier(*net, inplanes, o.num_classes);  // chapter 10's avgpool, flatten, fc
   return net;
 }
 //! [resnext29]

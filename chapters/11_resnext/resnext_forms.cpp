@@ -101,7 +101,7 @@ Tensor ParallelSum::forward(const Tensor& x) {
       throw Error(repr() + ": branch " + std::to_string(i) + " gives " + to_string(shape_of(yi)) +
                   ", branch 0 gives " + to_string(shape_of(y)) + "; a sum needs one shape");
     }
-    y += yi;
+    add_into(y, yi);
   }
   out_shape_ = shape_of(y);
   return y;

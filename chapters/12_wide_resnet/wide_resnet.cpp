@@ -52,7 +52,11 @@ Tensor WideBasic::forward(const Tensor& x) {
   const Tensor o1 = relu0.forward(bn0.forward(x));  // pre-activation, shared with convdim
   Tensor h = relu1.forward(bn1.forward(conv0.forward(o1)));
   Tensor y = conv1.forward(dropout.forward(h));
-  y += convdim ? convdim->forward(o1) : x;  // no ReLU after the sum
+  if (convdim) {  // no ReLU after the sum
+    add_into(y, convdim->forward(o1));
+  } else {
+    add_into(y, x);  // added straight from x: no copy of it
+  }
   out_shape_ = shape_of(y);
   return y;
 }
@@ -66,11 +70,11 @@ Tensor WideBasic::backward(const Tensor& dy) {
   const Tensor dh = dropout.backward(conv1.backward(dy));
   Tensor do1 = conv0.backward(bn1.backward(relu1.backward(dh)));  // dL/do1 through F
   if (convdim) {
-    do1 += convdim->backward(dy);  // o1 fed convdim too: its two gradients add up
+    add_into(do1, convdim->backward(dy));  // o1 fed convdim too: its two gradients add up
     return bn0.backward(relu0.backward(do1));
   }
   Tensor dx = bn0.backward(relu0.backward(do1));
-  dx += dy;  // the identity shortcut: x itself, not o1, was added
+  add_into(dx, dy);  // the identity shortcut: x itself, not o1, was added
   return dx;
 }
 //! [wide-basic]

@@ -129,7 +129,7 @@ Tensor ShakeShortcut::backward(const Tensor& dy) {
   const std::vector<Tensor> d = split_channels(bn.backward(dy), {K_ / 2, K_ / 2});
   // r fed both paths: its gradient is the sum of what each path sends back.
   Tensor dr = shifted_subsample_backward(conv1.backward(d[0]), in_shape_, stride_, 0);
-  dr += shifted_subsample_backward(conv2.backward(d[1]), in_shape_, stride_, 1);
+  add_into(dr, shifted_subsample_backward(conv2.backward(d[1]), in_shape_, stride_, 1));
   return relu.backward(dr);
 }
 //! [shake-shortcut]
@@ -252,7 +252,7 @@ Tensor ShakeShakeBlock::forward(const Tensor& x) {
   choose_coefficients(N);
   Tensor mix = zeros(shape_of(b1));
   shake_mix_forward(b1.data(), b2.data(), alpha_.data(), mix.data(), N, b1.size() / N);
-  y += mix;
+  add_into(y, mix);
   out_shape_ = shape_of(y);
   return y;
 }
@@ -268,11 +268,11 @@ Tensor ShakeShakeBlock::backward(const Tensor& dy) {
   // x fed three paths; its gradient is the sum of the three. The sum hands dy unchanged to
   // the shortcut, the mix hands beta dy and (1 - beta) dy to the branches.
   Tensor dx = residual_path1->backward(db1);
-  dx += residual_path2->backward(db2);
+  add_into(dx, residual_path2->backward(db2));
   if (shortcut_) {
-    dx += shortcut_->backward(dy);
+    add_into(dx, shortcut_->backward(dy));
   } else {
-    dx += dy;
+    add_into(dx, dy);
   }
   return dx;
 }

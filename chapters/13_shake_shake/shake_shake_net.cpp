@@ -3,11 +3,9 @@
 #include <memory>
 #include <string>
 
+#include "chapters/10_resnet/resnet.hpp"
 #include "chapters/10_resnet/resnet_blocks.hpp"
 #include "convbook/error.hpp"
-#include "convbook/layers/flatten.hpp"
-#include "convbook/layers/linear.hpp"
-#include "convbook/layers/pooling.hpp"
 #include "convbook/layers/sequential.hpp"
 
 namespace convbook {
@@ -40,9 +38,7 @@ ModulePtr shake_shake_cifar(std::size_t depth, std::size_t width, ShakeOptions o
     net->add("layer" + std::to_string(stage + 1), std::move(layer));
   }
   net->add("relu", std::make_unique<ReLU>());  // the blocks end in a sum, not a ReLU
-  net->add("avgpool", std::make_unique<AdaptiveAvgPool2d>(1));
-  net->add("flatten", std::make_unique<Flatten>());
-  net->add("fc", std::make_unique<Linear>(in, num_classes));
+  add_classifier(*net, in, num_classes);  // chapter 10's avgpool, flatten, fc
   return net;
 }
 //! [shake-shake-cifar]
