@@ -36,6 +36,9 @@ TEST_CASE("Winograd in double equals naive to 1e-12 (the algebra is exact)", "[c
       {2, 3, 5, 7, 5, 1, 1, 1},  {1, 1, 1, 1, 1, 1, 1, 1},  {1, 2, 4, 3, 3, 0, 0, 1},
       {1, 6, 9, 9, 11, 2, 2, 3}, {1, 4, 6, 9, 11, 0, 2, 2}, {1, 20, 17, 8, 8, 1, 1, 1},
       {1, 3, 3, 5, 7, 3, 3, 3},  {2, 8, 8, 13, 6, 2, 0, 4},
+      // 16 channels per group in and out: the channels-in-the-lanes kernels (a row of 17
+      // pixels is one 16-pixel run plus one; padding 3 makes backward-data crop; 2 groups)
+      {1, 16, 32, 5, 17, 3, 1, 1}, {2, 32, 32, 6, 7, 1, 2, 2},
   };
   Rng rng(11);
   for (int m : {2, 4}) {

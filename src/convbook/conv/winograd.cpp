@@ -12,11 +12,13 @@
 
 #include <algorithm>
 #include <string>
+#include <type_traits>
 
 #include "convbook/conv/im2col.hpp"
 #include "convbook/conv/workspace.hpp"
 #include "convbook/error.hpp"
 #include "convbook/gemm/gemm.hpp"
+#include "convbook/gemm/transpose.hpp"
 
 namespace convbook {
 
@@ -550,27 +552,298 @@ void winograd_weight_gradient(const ConvGeometry& g, const T* x, const T* dy, T*
 }
 //! [winograd-weight-gradient]
 
+//! [winograd-blocked]
+// Channels in the lanes. The kernels above put 16 neighbouring *tiles* in a vector, so cutting
+// a tile out of the image is a gather: lane l reads its own window, somewhere else in the
+// plane, and on this machine the 36 gathers per block of 16 tiles cost more than the
+// transform's arithmetic and the GEMMs together (`perf` on 3x3_32-32_16x16: input tiles 34%,
+// output tiles 20%, GEMMs 25% of the time). When both channel counts per group are multiples
+// of 16, the layers below put 16 *channels* in a vector instead (oneDNN's nChw16c layout): 16
+// channel planes of one image are first interleaved into one blocked plane, pixel (h, v) of
+// channel c0 + l at pb[(h * Wp + v) * 16 + l]; then every pixel of a window is one contiguous
+// vector load, and the same transforms (they never mix lanes) run unchanged. The transformed
+// tiles are stored channel-innermost, V[xi][t][c], the products M[xi][t][k] likewise, so the
+// GEMMs become M[xi] (tiles x Kg) = V[xi] (tiles x Cg) * U[xi] (Cg x Kg), and the output
+// transform again reads 16 channels per vector, into a blocked output plane that is
+// de-interleaved into the 16 planes of y.
+
+/// Whether the channels-in-the-lanes kernels run: Cg and Kg both multiples of kTileLanes.
+bool channels_in_lanes(const ConvGeometry& g) {
+  return (g.C / g.G) % kTileLanes == 0 && (g.K / g.G) % kTileLanes == 0;
+}
+
+/// dst[j * ld_dst + l] = src[l * ld_src + j] for l, j < kTileLanes: one 16 x 16 block
+/// transposed, in registers for float where the target has AVX-512 (transpose.hpp), by a
+/// plain double loop otherwise.
+template <typename T>
+void transpose_block(const T* src, std::size_t ld_src, T* dst, std::size_t ld_dst) {
+#if defined(CONVBOOK_HAVE_TRANSPOSE_16X16)
+  if constexpr (std::is_same_v<T, float> && kTileLanes == 16) {
+    const float* runs[16];
+    for (int l = 0; l < 16; ++l) runs[l] = src + l * ld_src;
+    transpose_runs_16x16(runs, dst, ld_dst);
+    return;
+  }
+#endif
+  for (int l = 0; l < kTileLanes; ++l)
+    for (int j = 0; j < kTileLanes; ++j) dst[j * ld_dst + l] = src[l * ld_src + j];
+}
+
+/// Interleaves kTileLanes planes (each H x W, `plane` scalars apart, starting at x) into the
+/// blocked Hb x Wb plane pb, pixel (h, v) of plane l to pb[((h + pad_h) * Wb + v + pad_w) *
+/// kTileLanes + l]; a negative padding crops, and pixels that land outside pb are dropped.
+/// Only those pixels are written: the rest of pb (its border) is zeroed once by the caller.
+/// A row goes 16 pixels at a time through transpose_block, the rest one pixel at a time.
+template <typename T>
+void interleave_planes(const T* x, std::size_t plane, int H, int W, int pad_h, int pad_w, int Hb,
+                       int Wb, T* pb) {
+  constexpr int L = kTileLanes;
+  const int h_lo = std::max(0, -pad_h), h_hi = std::min(H, Hb - pad_h);
+  const int v_lo = std::max(0, -pad_w), v_hi = std::min(W, Wb - pad_w);
+  for (int h = h_lo; h < h_hi; ++h) {
+    const T* src = x + std::size_t(h) * W;
+    T* dst = pb + (std::size_t(h + pad_h) * Wb + pad_w) * L;
+    int v = v_lo;
+    for (; v + L <= v_hi; v += L) transpose_block(src + v, plane, dst + std::size_t(v) * L, L);
+    for (; v < v_hi; ++v)
+      for (int l = 0; l < L; ++l) dst[v * L + l] = src[l * plane + v];
+  }
+}
+
+/// The inverse for the output: the top-left P x Q pixels of the blocked plane yb (Qb wide) to
+/// kTileLanes planes of y, `plane` scalars apart.
+template <typename T>
+void deinterleave_planes(const T* yb, int Qb, int P, int Q, T* y, std::size_t plane) {
+  constexpr int L = kTileLanes;
+  for (int p = 0; p < P; ++p) {
+    const T* src = yb + std::size_t(p) * Qb * L;
+    T* dst = y + std::size_t(p) * Q;
+    int q = 0;
+    for (; q + L <= Q; q += L) transpose_block(src + std::size_t(q) * L, L, dst + q, plane);
+    for (; q < Q; ++q)
+      for (int l = 0; l < L; ++l) dst[l * plane + q] = src[q * L + l];
+  }
+}
+
+/// The window of tile (ty, tx) in a blocked plane Wb wide: d[i][j][l] = pixel
+/// (ty m + i, tx m + j) of lane l; `side` is alpha for input tiles, m for dy tiles.
+template <int side, int m, typename T>
+void load_window(const T* pb, int Wb, int ty, int tx, T (&d)[side][side][kTileLanes]) {
+  const T* base = pb + (std::size_t(ty) * m * Wb + std::size_t(tx) * m) * kTileLanes;
+  for (int i = 0; i < side; ++i)
+    for (int j = 0; j < side; ++j)
+      for (int l = 0; l < kTileLanes; ++l) d[i][j][l] = base[(i * Wb + j) * kTileLanes + l];
+}
+
+/// Per thread: V (alpha^2, cols, Cg), M (alpha^2, cols, Kg), one blocked input plane and one
+/// blocked output (or dy) plane.
+template <int m>
+std::size_t blocked_scratch_size(const ConvGeometry& g, int images) {
+  const std::size_t positions = std::size_t(m + 2) * (m + 2);
+  const int tiles_h = (g.P() + m - 1) / m, tiles_w = (g.Q() + m - 1) / m;
+  const std::size_t tiles = std::size_t(tiles_h) * tiles_w;
+  const std::size_t channels = std::size_t(g.C / g.G + g.K / g.G);
+  return std::size_t(images) * positions * channels * tiles +
+         kTileLanes * (padded_plane_size<m>(g) + tiles * m * m);
+}
+
+/// Step 2 with channels in the lanes, for the images [n0, n0 + cols / tiles) of group grp:
+/// V[xi][t][c] = position xi of the transformed tile t, channel c.
+template <int m, typename T>
+void blocked_input_tiles(const ConvGeometry& g, const T* x, int grp, int n0, int cols, T* V,
+                         T* pb) {
+  constexpr int alpha = m + 2;
+  const int Cg = g.C / g.G;
+  const int tiles_h = (g.P() + m - 1) / m, tiles_w = (g.Q() + m - 1) / m;
+  const int tiles = tiles_h * tiles_w, images = cols / tiles;
+  const int Hp = padded_side<m>(g.P()), Wp = padded_side<m>(g.Q());
+  const std::size_t HW = std::size_t(g.H) * g.W;
+  for (int i = 0; i < images; ++i)
+    for (int c0 = 0; c0 < Cg; c0 += kTileLanes) {
+      interleave_planes(x + (std::size_t(n0 + i) * g.C + grp * Cg + c0) * HW, HW, g.H, g.W,
+                        g.pad_h, g.pad_w, Hp, Wp, pb);
+      for (int ty = 0; ty < tiles_h; ++ty)
+        for (int tx = 0; tx < tiles_w; ++tx) {
+          const int t = i * tiles + ty * tiles_w + tx;
+          T d[alpha][alpha][kTileLanes];
+          load_window<alpha, m>(pb, Wp, ty, tx, d);
+          winograd_input_transform<m>(d, V + std::size_t(t) * Cg + c0, std::size_t(cols) * Cg,
+                                      kTileLanes);
+        }
+    }
+}
+
+// The forward with channels in the lanes: winograd_forward's steps and threads, blocked.
+// Scratch: U (alpha^2, G, Cg, Kg), then per thread V, M and the two blocked planes.
+template <int m, typename T>
+void winograd_forward_blocked(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y,
+                              T* scratch) {
+  constexpr int alpha = m + 2, positions = alpha * alpha;
+  const int P = g.P(), Q = g.Q(), Cg = g.C / g.G, Kg = g.K / g.G;
+  if (P <= 0 || Q <= 0 || g.N <= 0) return;
+  const int tiles_h = (P + m - 1) / m, tiles_w = (Q + m - 1) / m, tiles = tiles_h * tiles_w;
+  const int Qb = tiles_w * m;  // the blocked output plane: whole tiles, cut when stored
+  const int threads = winograd_threads(g, m);
+  const int round = images_per_round(g, m, threads);
+  const std::size_t KC = std::size_t(g.K) * Cg, PQ = std::size_t(P) * Q;
+  const std::size_t V_size = std::size_t(positions) * Cg * round * tiles;
+  const std::size_t M_size = std::size_t(positions) * Kg * round * tiles;
+  const std::size_t per_thread = blocked_scratch_size<m>(g, round);
+  T* U = scratch;
+
+#pragma omp parallel num_threads(threads)
+  {
+    // 1. Filters: U[xi][grp][c][k], so that group grp's U[xi] is a Cg x Kg matrix.
+#pragma omp for schedule(static)
+    for (std::ptrdiff_t kc = 0; kc < std::ptrdiff_t(KC); ++kc) {
+      const std::size_t k = std::size_t(kc) / Cg, c = std::size_t(kc) % Cg;
+      const std::size_t grp = k / Kg;
+      winograd_filter_transform<m>(w + kc * 9, U + (grp * Cg + c) * Kg + k % Kg, KC);
+    }
+    T* V = U + positions * KC + std::size_t(omp_get_thread_num()) * per_thread;
+    T* M = V + V_size;
+    T* pb = M + M_size;
+    T* yb = pb + kTileLanes * padded_plane_size<m>(g);
+    std::fill(pb, yb, T(0));  // the padding ring stays 0
+    const int rounds = (g.N + round - 1) / round;
+#pragma omp for schedule(dynamic, 1) nowait
+    for (int rd = 0; rd < rounds; ++rd) {
+      const int n0 = rd * round, images = std::min(round, g.N - n0), cols = images * tiles;
+      for (int grp = 0; grp < g.G; ++grp) {
+        blocked_input_tiles<m>(g, x, grp, n0, cols, V, pb);
+        for (int xi = 0; xi < positions; ++xi) {
+          gemm(false, false, cols, Kg, Cg, T(1), V + std::size_t(xi) * cols * Cg, Cg,
+               U + xi * KC + std::size_t(grp) * Cg * Kg, Kg, T(0),
+               M + std::size_t(xi) * cols * Kg, Kg);
+        }
+        for (int i = 0; i < images; ++i)
+          for (int k0 = 0; k0 < Kg; k0 += kTileLanes) {
+            const std::size_t k0g = std::size_t(grp) * Kg + k0;  // k0 among all K channels
+            T b16[kTileLanes];
+            for (int l = 0; l < kTileLanes; ++l) b16[l] = bias ? bias[k0g + l] : T(0);
+            for (int ty = 0; ty < tiles_h; ++ty)
+              for (int tx = 0; tx < tiles_w; ++tx) {
+                const int t = i * tiles + ty * tiles_w + tx;
+                T out[m][m][kTileLanes];
+                winograd_output_transform<m>(M + std::size_t(t) * Kg + k0,
+                                             std::size_t(cols) * Kg, kTileLanes, out);
+                T* base = yb + (std::size_t(ty) * m * Qb + std::size_t(tx) * m) * kTileLanes;
+                for (int a = 0; a < m; ++a)
+                  for (int b = 0; b < m; ++b)
+                    for (int l = 0; l < kTileLanes; ++l)
+                      base[(a * Qb + b) * kTileLanes + l] = out[a][b][l] + b16[l];
+              }
+            deinterleave_planes(yb, Qb, P, Q, y + (std::size_t(n0 + i) * g.K + k0g) * PQ, PQ);
+          }
+      }
+    }
+  }
+}
+
+// The weight gradient with channels in the lanes: winograd_weight_gradient's steps, blocked.
+// dU[xi] (Cg x Kg) += V[xi]^T (Cg x cols) * dM[xi] (cols x Kg). Scratch: one dU per thread,
+// then per thread V, dM and the two blocked planes (input, dy).
+template <int m, typename T>
+void winograd_weight_gradient_blocked(const ConvGeometry& g, const T* x, const T* dy, T* dw,
+                                      T* scratch) {
+  constexpr int alpha = m + 2, positions = alpha * alpha;
+  const int P = g.P(), Q = g.Q(), Cg = g.C / g.G, Kg = g.K / g.G;
+  if (P <= 0 || Q <= 0 || g.N <= 0) return;
+  const int tiles_h = (P + m - 1) / m, tiles_w = (Q + m - 1) / m, tiles = tiles_h * tiles_w;
+  const int Pb = tiles_h * m, Qb = tiles_w * m;  // dy padded with zeros to whole tiles
+  const int threads = winograd_threads(g, m);
+  const int round = images_per_round(g, m, threads);
+  const std::size_t KC = std::size_t(g.K) * Cg, dU_size = positions * KC;
+  const std::size_t PQ = std::size_t(P) * Q;
+  const std::size_t V_size = std::size_t(positions) * Cg * round * tiles;
+  const std::size_t dM_size = std::size_t(positions) * Kg * round * tiles;
+  const std::size_t per_thread = blocked_scratch_size<m>(g, round);
+
+#pragma omp parallel num_threads(threads)
+  {
+    const int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    T* dU = scratch + std::size_t(t) * dU_size;  // dU[xi][grp][c][k], as U in the forward
+    T* V = scratch + std::size_t(threads) * dU_size + std::size_t(t) * per_thread;
+    T* dM = V + V_size;
+    T* pb = dM + dM_size;
+    T* dyb = pb + kTileLanes * padded_plane_size<m>(g);
+    std::fill(dU, dU + dU_size, T(0));
+    std::fill(pb, dyb + std::size_t(kTileLanes) * Pb * Qb, T(0));  // borders stay 0
+    const int n_begin = int(std::ptrdiff_t(g.N) * t / nt);
+    const int n_end = int(std::ptrdiff_t(g.N) * (t + 1) / nt);
+    for (int n0 = n_begin; n0 < n_end; n0 += round) {
+      const int images = std::min(round, n_end - n0), cols = images * tiles;
+      for (int grp = 0; grp < g.G; ++grp) {
+        blocked_input_tiles<m>(g, x, grp, n0, cols, V, pb);
+        // dM[xi][t][k] = A dY A^T of tile t, 16 output channels at a time
+        for (int i = 0; i < images; ++i)
+          for (int k0 = 0; k0 < Kg; k0 += kTileLanes) {
+            interleave_planes(dy + (std::size_t(n0 + i) * g.K + grp * Kg + k0) * PQ, PQ, P, Q, 0,
+                              0, Pb, Qb, dyb);
+            for (int ty = 0; ty < tiles_h; ++ty)
+              for (int tx = 0; tx < tiles_w; ++tx) {
+                const int tile = i * tiles + ty * tiles_w + tx;
+                T d[m][m][kTileLanes];
+                load_window<m, m>(dyb, Qb, ty, tx, d);
+                winograd_output_adjoint<m>(d, dM + std::size_t(tile) * Kg + k0,
+                                           std::size_t(cols) * Kg, kTileLanes);
+              }
+          }
+        for (int xi = 0; xi < positions; ++xi) {
+          gemm(true, false, Cg, Kg, cols, T(1), V + std::size_t(xi) * cols * Cg, Cg,
+               dM + std::size_t(xi) * cols * Kg, Kg, T(1),
+               dU + xi * KC + std::size_t(grp) * Cg * Kg, Kg);
+        }
+      }
+    }
+#pragma omp barrier
+#pragma omp for schedule(static)
+    for (std::ptrdiff_t kc = 0; kc < std::ptrdiff_t(KC); ++kc) {
+      const std::size_t k = std::size_t(kc) / Cg, c = std::size_t(kc) % Cg;
+      const std::size_t at = (k / Kg * Cg + c) * Kg + k % Kg;  // (grp, c, k) in dU
+      for (int s = 1; s < nt; ++s)
+        for (int xi = 0; xi < positions; ++xi)
+          scratch[xi * KC + at] += scratch[std::size_t(s) * dU_size + xi * KC + at];
+      winograd_filter_adjoint<m>(scratch + at, KC, dw + kc * 9);
+    }
+  }
+}
+//! [winograd-blocked]
+
 /// Scalars the forward and the weight gradient use: one U (or dU) and one round's V, M and
 /// padded planes per thread (the forward shares one U and leaves the others unused).
 std::size_t winograd_scratch_size(const ConvGeometry& g, int m) {
   const std::size_t positions = std::size_t(m + 2) * (m + 2);
   const int threads = winograd_threads(g, m);
   const int round = images_per_round(g, m, threads);
-  const std::size_t per_thread =
-      m == 2 ? round_scratch_size<2>(g, round) : round_scratch_size<4>(g, round);
+  std::size_t per_thread;
+  if (channels_in_lanes(g))
+    per_thread = m == 2 ? blocked_scratch_size<2>(g, round) : blocked_scratch_size<4>(g, round);
+  else
+    per_thread = m == 2 ? round_scratch_size<2>(g, round) : round_scratch_size<4>(g, round);
   return std::size_t(threads) * (positions * std::size_t(g.K) * (g.C / g.G) + per_thread);
 }
 
 template <typename T>
 void winograd_conv(const ConvGeometry& g, int m, const T* x, const T* w, const T* bias, T* y,
                    T* scratch) {
-  if (m == 2)
+  if (channels_in_lanes(g)) {
+    if (m == 2)
+      winograd_forward_blocked<2>(g, x, w, bias, y, scratch);
+    else
+      winograd_forward_blocked<4>(g, x, w, bias, y, scratch);
+  } else if (m == 2) {
     winograd_forward<2>(g, x, w, bias, y, scratch);
-  else
+  } else {
     winograd_forward<4>(g, x, w, bias, y, scratch);
+  }
 }
 
 }  // namespace
+
+bool winograd_channels_in_lanes(const ConvGeometry& g) {
+  return channels_in_lanes(g);
+}
 
 bool winograd_supports(const ConvGeometry& g) {
   return g.R == 3 && g.S == 3 && g.stride_h == 1 && g.stride_w == 1 && g.dil_h == 1 && g.dil_w == 1;
@@ -637,7 +910,11 @@ void conv2d_backward_winograd(const ConvGeometry& g, int m, const T* x, const T*
                            workspace);
   } else if (dw) {
     T* scratch = reserve_workspace(workspace, winograd_scratch_size(g, m));
-    if (m == 2)
+    if (channels_in_lanes(g) && m == 2)
+      winograd_weight_gradient_blocked<2>(g, x, dy, dw, scratch);
+    else if (channels_in_lanes(g))
+      winograd_weight_gradient_blocked<4>(g, x, dy, dw, scratch);
+    else if (m == 2)
       winograd_weight_gradient<2>(g, x, dy, dw, scratch);
     else
       winograd_weight_gradient<4>(g, x, dy, dw, scratch);

@@ -22,6 +22,12 @@ namespace convbook {
 /// dilation 1 in both directions (any padding, any groups).
 bool winograd_supports(const ConvGeometry& g);
 
+/// @brief Whether the Winograd kernels put 16 channels in each vector (the blocked layout, see
+/// the "Channels in the lanes" section of winograd.cpp) instead of 16 tiles: when C/G and K/G
+/// are both multiples of 16. Same results either way; the blocked kernels avoid gathering
+/// tiles out of the image and measured 1.4-1.5x faster forward+backward.
+bool winograd_channels_in_lanes(const ConvGeometry& g);
+
 /// @brief Number of scalars conv2d_forward_winograd uses from its workspace.
 /// @param g  sizes and options (must satisfy winograd_supports)
 /// @param m  output tile side, 2 for F(2x2, 3x3) or 4 for F(4x4, 3x3)
