@@ -593,36 +593,107 @@ void transpose_block(const T* src, std::size_t ld_src, T* dst, std::size_t ld_ds
 /// blocked Hb x Wb plane pb, pixel (h, v) of plane l to pb[((h + pad_h) * Wb + v + pad_w) *
 /// kTileLanes + l]; a negative padding crops, and pixels that land outside pb are dropped.
 /// Only those pixels are written: the rest of pb (its border) is zeroed once by the caller.
-/// A row goes 16 pixels at a time through transpose_block, the rest one pixel at a time.
+/// The planes are read as flat runs of 16 pixels (rows of 8 or 16 pixels, or any other
+/// width, alike), each run turned by transpose_block into 16 pixels of 16 lanes, which are
+/// then copied to where their rows put them.
 template <typename T>
 void interleave_planes(const T* x, std::size_t plane, int H, int W, int pad_h, int pad_w, int Hb,
                        int Wb, T* pb) {
   constexpr int L = kTileLanes;
-  const int h_lo = std::max(0, -pad_h), h_hi = std::min(H, Hb - pad_h);
-  const int v_lo = std::max(0, -pad_w), v_hi = std::min(W, Wb - pad_w);
-  for (int h = h_lo; h < h_hi; ++h) {
-    const T* src = x + std::size_t(h) * W;
-    T* dst = pb + (std::size_t(h + pad_h) * Wb + pad_w) * L;
-    int v = v_lo;
-    for (; v + L <= v_hi; v += L) transpose_block(src + v, plane, dst + std::size_t(v) * L, L);
-    for (; v < v_hi; ++v)
-      for (int l = 0; l < L; ++l) dst[v * L + l] = src[l * plane + v];
+  const std::size_t HW = std::size_t(H) * W;
+  int h = 0, v = 0;  // the pixel i0 + j below
+  for (std::size_t i0 = 0; i0 < HW; i0 += L) {
+    const int run = int(std::min<std::size_t>(L, HW - i0));
+    alignas(64) T block[L][L];  // block[j][l] = pixel i0 + j of plane l
+    if (run == L) {
+      transpose_block(x + i0, plane, &block[0][0], L);
+    } else {
+      for (int j = 0; j < run; ++j)
+        for (int l = 0; l < L; ++l) block[j][l] = x[l * plane + i0 + j];
+    }
+    for (int j = 0; j < run; ++j) {
+      const int hb = h + pad_h, vb = v + pad_w;
+      if (hb >= 0 && hb < Hb && vb >= 0 && vb < Wb) {
+        T* to = pb + (std::size_t(hb) * Wb + vb) * L;
+        for (int l = 0; l < L; ++l) to[l] = block[j][l];
+      }
+      if (++v == W) v = 0, ++h;
+    }
   }
 }
 
 /// The inverse for the output: the top-left P x Q pixels of the blocked plane yb (Qb wide) to
-/// kTileLanes planes of y, `plane` scalars apart.
+/// kTileLanes dense P x Q planes of y, `plane` scalars apart; 16 pixels of the flat planes at
+/// a time, as in interleave_planes.
 template <typename T>
 void deinterleave_planes(const T* yb, int Qb, int P, int Q, T* y, std::size_t plane) {
   constexpr int L = kTileLanes;
-  for (int p = 0; p < P; ++p) {
-    const T* src = yb + std::size_t(p) * Qb * L;
-    T* dst = y + std::size_t(p) * Q;
-    int q = 0;
-    for (; q + L <= Q; q += L) transpose_block(src + std::size_t(q) * L, L, dst + q, plane);
-    for (; q < Q; ++q)
-      for (int l = 0; l < L; ++l) dst[l * plane + q] = src[q * L + l];
+  const std::size_t PQ = std::size_t(P) * Q;
+  int p = 0, q = 0;  // the pixel i0 + j below
+  for (std::size_t i0 = 0; i0 < PQ; i0 += L) {
+    const int run = int(std::min<std::size_t>(L, PQ - i0));
+    alignas(64) T block[L][L];  // block[j][l] = pixel i0 + j of lane l
+    for (int j = 0; j < run; ++j) {
+      const T* from = yb + (std::size_t(p) * Qb + q) * L;
+      for (int l = 0; l < L; ++l) block[j][l] = from[l];
+      if (++q == Q) q = 0, ++p;
+    }
+    if (run == L) {
+      transpose_block(&block[0][0], L, y + i0, plane);
+    } else {
+      for (int l = 0; l < L; ++l)
+        for (int j = 0; j < run; ++j) y[l * plane + i0 + j] = block[j][l];
+    }
   }
+}
+
+/// U = G w G^T for kTileLanes filters at once, w[r][s][l] = tap (r, s) of filter l; position
+/// xi of filter l goes to u[xi * stride + l]. In the blocked layout the filters of 16
+/// neighbouring output channels are neighbours in U, so the transform is vectors end to end.
+template <int m, typename T>
+void filter_transform_lanes(const T (&w)[3][3][kTileLanes], T* u, std::size_t stride) {
+  using W = WinogradMatrices<m>;
+  constexpr int alpha = m + 2;
+  T gw[alpha][3][kTileLanes];  // G w
+#pragma GCC unroll 8
+  for (int i = 0; i < alpha; ++i)
+    for (int j = 0; j < 3; ++j) {
+      T sum[kTileLanes] = {};
+      add_combination<3>([&](int k) { return W::G[i][k]; }, [&](int k) { return w[k][j]; }, sum);
+      std::copy(sum, sum + kTileLanes, gw[i][j]);
+    }
+#pragma GCC unroll 8
+  for (int i = 0; i < alpha; ++i)
+#pragma GCC unroll 8
+    for (int j = 0; j < alpha; ++j) {
+      T sum[kTileLanes] = {};
+      add_combination<3>([&](int k) { return W::G[j][k]; }, [&](int k) { return gw[i][k]; }, sum);
+      store_lanes(sum, kTileLanes, u + (i * alpha + j) * stride);
+    }
+}
+
+/// dw[r][s][l] = (G^T dU G)[r][s] of kTileLanes filters, dU of filter l read at
+/// du[xi * stride + l]: winograd_filter_adjoint, 16 filters at once.
+template <int m, typename T>
+void filter_adjoint_lanes(const T* du, std::size_t stride, T (&dw)[3][3][kTileLanes]) {
+  using W = WinogradMatrices<m>;
+  constexpr int alpha = m + 2;
+  T gdu[3][alpha][kTileLanes];  // G^T dU
+  for (int r = 0; r < 3; ++r)
+#pragma GCC unroll 8
+    for (int j = 0; j < alpha; ++j) {
+      T sum[kTileLanes] = {};
+      add_combination<alpha>([&](int i) { return W::G[i][r]; },
+                             [&](int i) { return du + (i * alpha + j) * stride; }, sum);
+      std::copy(sum, sum + kTileLanes, gdu[r][j]);
+    }
+  for (int r = 0; r < 3; ++r)
+    for (int s = 0; s < 3; ++s) {
+      T sum[kTileLanes] = {};
+      add_combination<alpha>([&](int j) { return W::G[j][s]; }, [&](int j) { return gdu[r][j]; },
+                             sum);
+      std::copy(sum, sum + kTileLanes, dw[r][s]);
+    }
 }
 
 /// The window of tile (ty, tx) in a blocked plane Wb wide: d[i][j][l] = pixel
@@ -693,12 +764,18 @@ void winograd_forward_blocked(const ConvGeometry& g, const T* x, const T* w, con
 
 #pragma omp parallel num_threads(threads)
   {
-    // 1. Filters: U[xi][grp][c][k], so that group grp's U[xi] is a Cg x Kg matrix.
+    // 1. Filters: U[xi][grp][c][k], so that group grp's U[xi] is a Cg x Kg matrix; 16
+    //    output channels k0 .. k0 + 15 (neighbours in U) at a time.
 #pragma omp for schedule(static)
-    for (std::ptrdiff_t kc = 0; kc < std::ptrdiff_t(KC); ++kc) {
-      const std::size_t k = std::size_t(kc) / Cg, c = std::size_t(kc) % Cg;
-      const std::size_t grp = k / Kg;
-      winograd_filter_transform<m>(w + kc * 9, U + (grp * Cg + c) * Kg + k % Kg, KC);
+    for (std::ptrdiff_t blk = 0; blk < std::ptrdiff_t(KC / kTileLanes); ++blk) {
+      const std::size_t gc = std::size_t(blk) / (Kg / kTileLanes);  // grp * Cg + c
+      const std::size_t grp = gc / Cg, c = gc % Cg;
+      const std::size_t k0 = std::size_t(blk) % (Kg / kTileLanes) * kTileLanes;
+      T w16[3][3][kTileLanes];
+      for (int l = 0; l < kTileLanes; ++l)
+        for (int rs = 0; rs < 9; ++rs)
+          w16[rs / 3][rs % 3][l] = w[((grp * Kg + k0 + l) * Cg + c) * 9 + rs];
+      filter_transform_lanes<m>(w16, U + gc * Kg + k0, KC);
     }
     T* V = U + positions * KC + std::size_t(omp_get_thread_num()) * per_thread;
     T* M = V + V_size;
@@ -797,14 +874,21 @@ void winograd_weight_gradient_blocked(const ConvGeometry& g, const T* x, const T
       }
     }
 #pragma omp barrier
+    // The threads' dU summed into thread 0's in thread order, as contiguous vectors...
 #pragma omp for schedule(static)
-    for (std::ptrdiff_t kc = 0; kc < std::ptrdiff_t(KC); ++kc) {
-      const std::size_t k = std::size_t(kc) / Cg, c = std::size_t(kc) % Cg;
-      const std::size_t at = (k / Kg * Cg + c) * Kg + k % Kg;  // (grp, c, k) in dU
-      for (int s = 1; s < nt; ++s)
-        for (int xi = 0; xi < positions; ++xi)
-          scratch[xi * KC + at] += scratch[std::size_t(s) * dU_size + xi * KC + at];
-      winograd_filter_adjoint<m>(scratch + at, KC, dw + kc * 9);
+    for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(dU_size); ++i)
+      for (int s = 1; s < nt; ++s) scratch[i] += scratch[std::size_t(s) * dU_size + i];
+    // ... then G^T dU G for 16 filters at a time (neighbours in dU), added to dw.
+#pragma omp for schedule(static)
+    for (std::ptrdiff_t blk = 0; blk < std::ptrdiff_t(KC / kTileLanes); ++blk) {
+      const std::size_t gc = std::size_t(blk) / (Kg / kTileLanes);  // grp * Cg + c
+      const std::size_t grp = gc / Cg, c = gc % Cg;
+      const std::size_t k0 = std::size_t(blk) % (Kg / kTileLanes) * kTileLanes;
+      T dw16[3][3][kTileLanes];
+      filter_adjoint_lanes<m>(scratch + gc * Kg + k0, KC, dw16);
+      for (int l = 0; l < kTileLanes; ++l)
+        for (int rs = 0; rs < 9; ++rs)
+          dw[((grp * Kg + k0 + l) * Cg + c) * 9 + rs] += dw16[rs / 3][rs % 3][l];
     }
   }
 }
