@@ -17,6 +17,10 @@ Tensor zeros(const Shape& shape) {
   return t;
 }
 
+Tensor empty(const Shape& shape) {
+  return Tensor(shape);
+}
+
 Shape shape_of(const Tensor& t) {
   return {t.shape()[0], t.shape()[1], t.shape()[2], t.shape()[3]};
 }

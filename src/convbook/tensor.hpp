@@ -33,6 +33,10 @@ using Shape = std::array<std::size_t, 4>;
 
 /// @brief A tensor of the given shape filled with zeros.
 Tensor zeros(const Shape& shape);
+/// @brief A tensor of the given shape whose values are not set: for an output that the next
+/// call overwrites everywhere (the convolution kernels' y and dx, tested by starting them as
+/// NaN), where zeros() would be one more pass over memory for nothing.
+Tensor empty(const Shape& shape);
 /// @brief The shape of a tensor as a Shape.
 Shape shape_of(const Tensor& t);
 /// @brief Number of elements of a shape.

@@ -60,3 +60,21 @@ TEST_CASE("BatchNorm2d fast kernels equal the naive ones", "[batchnorm][fast]") 
     }
   }
 }
+
+TEST_CASE("BatchNorm2d fast statistics stay exact far off centre and on large planes",
+          "[batchnorm][fast]") {
+  // One pass over x with float lanes per plane: the shift keeps the variance from cancelling
+  // when the mean is 1000 times the spread, and 32 x 32 planes put 64 values in each lane.
+  const std::size_t N = 4, C = 3, H = 32, W = 32, n = N * C * H * W;
+  for (double centre : {0.0, 1000.0}) {
+    INFO("mean " << centre << ", std 1");
+    const std::vector<Scalar> x = randoms(n, 7, centre, 1);
+    std::vector<Scalar> mean(C), var(C), mean_f(C), var_f(C);
+    batchnorm2d_batch_stats(x.data(), mean.data(), var.data(), N, C, H, W);
+    batchnorm2d_batch_stats_fast(x.data(), mean_f.data(), var_f.data(), N, C, H, W);
+    for (std::size_t c = 0; c < C; ++c) {
+      CHECK(std::abs(double(mean_f[c]) - double(mean[c])) < 1e-5 * (1 + centre));
+      CHECK(std::abs(double(var_f[c]) / double(var[c]) - 1) < 1e-4);
+    }
+  }
+}

@@ -346,7 +346,7 @@ Tensor Conv2d::run_forward(const Tensor& x) {
   const Shape in = shape_of(x);
   last_ = geometry(in);
   ran_forward_ = true;
-  Tensor y = zeros(output_shape(in));
+  Tensor y = empty(output_shape(in));  // every algorithm writes all of y
   const Scalar* b = options_.bias() ? bias.value.data() : nullptr;
   chosen_ = resolve(algo_, last_);  // throws here, before any work, for an unsupported layer
   conv2d_forward(chosen_, last_, x.data(), weight.value.data(), b, y.data(),
@@ -385,7 +385,7 @@ Tensor Conv2d::backward(const Tensor& dy) {
     throw Error("Conv2d: backward got dy " + to_string(shape_of(dy)) + ", expected " +
                 to_string(expected) + " (the shape of the last forward output)");
   }
-  Tensor dx = zeros(shape_of(input_));
+  Tensor dx = empty(shape_of(input_));  // every algorithm writes all of dx
   Scalar* db = options_.bias() ? bias.grad.data() : nullptr;
   conv2d_backward(chosen_, last_, input_.data(), weight.value.data(), dy.data(), dx.data(),
                   weight.grad.data(), db, conv_workspace_arena());

@@ -1,5 +1,6 @@
 #include "convbook/layers/batchnorm.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <string>
@@ -98,8 +99,14 @@ void batchnorm2d_backward(const T* x, const T* mean, const T* invstd, const T* g
 //! [batchnorm-fast]
 // The fast path: the same formulas, arranged for the machine. Channels are independent, so
 // they are spread over the OpenMP threads; every inner loop runs over one contiguous H x W
-// plane with `omp simd` reductions (which allow the reordering a vectorized sum needs, still
-// accumulating in double); backward folds xhat into per-channel coefficients.
+// plane with `omp simd` reductions in T (at most H W / lanes values per lane: a 32 x 32 plane
+// puts 64 in each float lane), and the planes' sums are added in double; backward folds xhat
+// into per-channel coefficients.
+//
+// The statistics take one pass over x, not two: the sums of d = x - shift and of d^2, with the
+// shift the channel's first value. Then mean = shift + sum d / M and var = sum d^2 / M -
+// (sum d / M)^2 cancel only as much as the shift is off the mean, about one standard deviation
+// (x^2 unshifted would lose every digit of the variance when |mean| is 1e4 times the spread).
 template <typename T>
 void batchnorm2d_batch_stats_fast(const T* x, T* mean, T* var, std::size_t N, std::size_t C,
                                   std::size_t H, std::size_t W) {
@@ -107,20 +114,23 @@ void batchnorm2d_batch_stats_fast(const T* x, T* mean, T* var, std::size_t N, st
   const double M = double(N * HW);
 #pragma omp parallel for schedule(static)
   for (std::ptrdiff_t c = 0; c < std::ptrdiff_t(C); ++c) {
+    const T shift = x[std::size_t(c) * HW];
     double sum = 0, sq = 0;
     for (std::size_t n = 0; n < N; ++n) {
       const T* xp = x + (n * C + std::size_t(c)) * HW;
-#pragma omp simd reduction(+ : sum)
-      for (std::size_t i = 0; i < HW; ++i) sum += double(xp[i]);
+      T plane_sum = 0, plane_sq = 0;
+#pragma omp simd reduction(+ : plane_sum, plane_sq)
+      for (std::size_t i = 0; i < HW; ++i) {
+        const T d = xp[i] - shift;
+        plane_sum += d;
+        plane_sq += d * d;
+      }
+      sum += double(plane_sum);
+      sq += double(plane_sq);
     }
-    const double mu = sum / M;
-    for (std::size_t n = 0; n < N; ++n) {
-      const T* xp = x + (n * C + std::size_t(c)) * HW;
-#pragma omp simd reduction(+ : sq)
-      for (std::size_t i = 0; i < HW; ++i) sq += (double(xp[i]) - mu) * (double(xp[i]) - mu);
-    }
-    mean[c] = T(mu);
-    var[c] = T(sq / M);
+    const double mean_d = sum / M;
+    mean[c] = T(double(shift) + mean_d);
+    var[c] = T(std::max(0.0, sq / M - mean_d * mean_d));
   }
 }
 
@@ -152,14 +162,18 @@ void batchnorm2d_backward_fast(const T* x, const T* mean, const T* invstd, const
   for (std::ptrdiff_t c = 0; c < std::ptrdiff_t(C); ++c) {
     const double mu = mean[c], is = invstd[c];
     double sum_dy = 0, sum_dy_xc = 0;  // sum dy and sum dy (x - mean) = sum dy xhat / invstd
+    const T mu_t = T(mu);
     for (std::size_t n = 0; n < N; ++n) {
       const T* xp = x + (n * C + std::size_t(c)) * HW;
       const T* gp = dy + (n * C + std::size_t(c)) * HW;
-#pragma omp simd reduction(+ : sum_dy, sum_dy_xc)
+      T plane_dy = 0, plane_dy_xc = 0;  // one plane in T lanes, the planes in double
+#pragma omp simd reduction(+ : plane_dy, plane_dy_xc)
       for (std::size_t i = 0; i < HW; ++i) {
-        sum_dy += double(gp[i]);
-        sum_dy_xc += double(gp[i]) * (double(xp[i]) - mu);
+        plane_dy += gp[i];
+        plane_dy_xc += gp[i] * (xp[i] - mu_t);
       }
+      sum_dy += double(plane_dy);
+      sum_dy_xc += double(plane_dy_xc);
     }
     const double sum_dy_xhat = sum_dy_xc * is;
     dgamma[c] += T(sum_dy_xhat);
