@@ -38,25 +38,17 @@ ModulePtr projection_shortcut(std::size_t in_planes, std::size_t out_planes, std
 //! [residual-block]
 Tensor ResidualBlock::forward(const Tensor& x) {
   Tensor out = residual_forward(x);  // F(x)
-  const auto add_shortcut = [&](const Tensor& identity) {
-    if (shape_of(out) != shape_of(identity)) {
-      throw Error(repr() + ": the residual path gives " + to_string(shape_of(out)) +
-                  " but the shortcut gives " + to_string(shape_of(identity)) +
-                  "; a block that changes stride or channels needs a downsample");
-    }
-    add_into(out, identity);  // F(x) + shortcut(x)
-  };
-  if (downsample_) {
-    add_shortcut(downsample_->forward(x));
-  } else {
-    add_shortcut(x);  // the identity, added straight from x: no copy of it
+  Tensor projected;                  // downsample(x), when the block has one
+  if (downsample_) projected = downsample_->forward(x);
+  const Tensor& shortcut = downsample_ ? projected : x;  // the identity: x itself, no copy
+  if (shape_of(out) != shape_of(shortcut)) {
+    throw Error(repr() + ": the residual path gives " + to_string(shape_of(out)) +
+                " but the shortcut gives " + to_string(shape_of(shortcut)) +
+                "; a block that changes stride or channels needs a downsample");
   }
   out_shape_ = shape_of(out);
-  if (inference()) {  // nothing to keep for backward: the ReLU in place
-    relu_forward(out.data(), out.data(), out.size());
-    return out;
-  }
-  return relu_out_.forward(out);
+  // relu(F(x) + shortcut(x)), the sum and the ReLU in one pass over out's memory
+  return relu_out_.forward_sum(std::move(out), shortcut);
 }
 
 Tensor ResidualBlock::backward(const Tensor& dy) {
@@ -138,8 +130,9 @@ Tensor BasicBlock::residual_forward(const Tensor& x) {
 }
 
 Tensor BasicBlock::residual_backward(const Tensor& d) {
-  const Tensor dh = conv2.backward(bn2.backward(d));
-  return conv1.backward(bn1.backward(relu.backward(dh)));
+  Tensor dh = conv2.backward(bn2.backward(d));
+  // dh is not needed again: the ReLU gates it in place
+  return conv1.backward(bn1.backward(relu.backward(std::move(dh))));
 }
 //! [basic-block]
 
@@ -217,8 +210,8 @@ Tensor Bottleneck::residual_forward(const Tensor& x) {
 
 Tensor Bottleneck::residual_backward(const Tensor& d) {
   Tensor dh = conv3.backward(bn3.backward(d));
-  dh = conv2.backward(bn2.backward(relu2.backward(dh)));
-  return conv1.backward(bn1.backward(relu1.backward(dh)));
+  dh = conv2.backward(bn2.backward(relu2.backward(std::move(dh))));  // gated in place
+  return conv1.backward(bn1.backward(relu1.backward(std::move(dh))));
 }
 //! [bottleneck]
 

@@ -380,3 +380,30 @@ TEST_CASE("Conv2d and BatchNorm2d give the same gradients whether x is kept by c
   CHECK(test::same_values(bn_copy.backward(dy), bn_move.backward(dy)));
   CHECK(test::same_values(bn_copy.weight.grad, bn_move.weight.grad));
 }
+
+TEST_CASE("ReLU in place on temporaries and ReLU of a sum equal the copying forms",
+          "[layers][move]") {
+  const std::size_t n = std::size_t(1) << 16;  // split over the threads
+  Tensor x = random_tensor({2, 4, 64, 128}, 31);
+  const Tensor b = random_tensor({2, 4, 64, 128}, 32), dy = random_tensor({2, 4, 64, 128}, 33);
+  x(0, 0, 0, 1) = 0;  // the kink, gated shut
+  REQUIRE(x.size() >= n);
+  ReLU by_copy, in_place, of_sum;
+  const Tensor y = by_copy.forward(x);
+  const Tensor dx = by_copy.backward(dy);
+  CHECK(test::same_values(in_place.forward(Tensor(x)), y));
+  CHECK(test::same_values(in_place.backward(Tensor(dy)), dx));
+
+  // relu(a + b) in a's memory: the same values and the same gate as relu of the summed tensor
+  Tensor a = x - b;
+  const Tensor sum = a + b;
+  ReLU of_tensor;
+  CHECK(test::same_values(of_sum.forward_sum(std::move(a), b), of_tensor.forward(sum)));
+  CHECK(test::same_values(of_sum.backward(dy), of_tensor.backward(dy)));
+  {
+    const NoGradGuard no_grad;  // no gate kept: the same output, and backward refuses
+    Tensor a2 = x - b;
+    CHECK(test::same_values(of_sum.forward_sum(std::move(a2), b), of_tensor.forward(sum)));
+  }
+  CHECK_THROWS_WITH(of_sum.backward(dy), Contains("NoGradGuard"));
+}

@@ -1,5 +1,7 @@
 #include "convbook/layers/activation.hpp"
 
+#include <utility>
+
 #include "convbook/error.hpp"
 #include "convbook/profile.hpp"
 
@@ -26,6 +28,10 @@ template void relu_backward<float>(const float*, const float*, float*, std::size
 template void relu_backward<double>(const double*, const double*, double*, std::size_t);
 template void relu_forward_mask<float>(const float*, float*, std::uint8_t*, std::size_t);
 template void relu_forward_mask<double>(const double*, double*, std::uint8_t*, std::size_t);
+template void add_relu_forward_mask<float>(const float*, const float*, float*, std::uint8_t*,
+                                           std::size_t);
+template void add_relu_forward_mask<double>(const double*, const double*, double*, std::uint8_t*,
+                                            std::size_t);
 template void relu_backward_mask<float>(const std::uint8_t*, const float*, float*, std::size_t);
 template void relu_backward_mask<double>(const std::uint8_t*, const double*, double*, std::size_t);
 
@@ -42,6 +48,16 @@ void relu_forward_mask(const T* x, T* y, std::uint8_t* active, std::size_t n) {
 }
 
 template <typename T>
+void add_relu_forward_mask(const T* a, const T* b, T* y, std::uint8_t* active, std::size_t n) {
+#pragma omp parallel for simd schedule(static) if (n >= kParallelValues)
+  for (std::size_t i = 0; i < n; ++i) {
+    const T sum = a[i] + b[i];
+    active[i] = sum > T(0);
+    y[i] = sum > T(0) ? sum : T(0);
+  }
+}
+
+template <typename T>
 void relu_backward_mask(const std::uint8_t* active, const T* dy, T* dx, std::size_t n) {
 #pragma omp parallel for simd schedule(static) if (n >= kParallelValues)
   for (std::size_t i = 0; i < n; ++i) dx[i] = active[i] ? dy[i] : T(0);
@@ -49,8 +65,30 @@ void relu_backward_mask(const std::uint8_t* active, const T* dy, T* dx, std::siz
 //! [relu-fast]
 
 Tensor ReLU::forward(const Tensor& x) {
-  const ProfileScope scope(this, Pass::forward);
   Tensor y(x.shape());
+  return run_forward(x, y);
+}
+
+Tensor ReLU::forward(Tensor&& x) {
+  return run_forward(x, x);  // in place
+}
+
+Tensor ReLU::forward_sum(Tensor&& a, const Tensor& b) {
+  const ProfileScope scope(this, Pass::forward);
+  has_mask_ = grad_enabled();
+  if (has_mask_) {
+    active_.resize(a.size());
+    add_relu_forward_mask(a.data(), b.data(), a.data(), active_.data(), a.size());
+  } else {
+    add_into(a, b);
+    relu_forward(a.data(), a.data(), a.size());
+  }
+  shape_ = shape_of(a);
+  return std::move(a);
+}
+
+Tensor ReLU::run_forward(const Tensor& x, Tensor& y) {
+  const ProfileScope scope(this, Pass::forward);
   has_mask_ = grad_enabled();
   if (has_mask_) {
     active_.resize(x.size());
@@ -59,10 +97,19 @@ Tensor ReLU::forward(const Tensor& x) {
     relu_forward(x.data(), y.data(), x.size());
   }
   shape_ = shape_of(x);
-  return y;
+  return std::move(y);
 }
 
 Tensor ReLU::backward(const Tensor& dy) {
+  Tensor dx(dy.shape());
+  return run_backward(dy, dx);
+}
+
+Tensor ReLU::backward(Tensor&& dy) {
+  return run_backward(dy, dy);  // in place
+}
+
+Tensor ReLU::run_backward(const Tensor& dy, Tensor& dx) {
   const ProfileScope scope(this, Pass::backward);
   if (!has_mask_) {
     throw Error("ReLU: backward called before forward (or after a forward under NoGradGuard)");
@@ -71,9 +118,8 @@ Tensor ReLU::backward(const Tensor& dy) {
     throw Error("ReLU: backward got dy of shape " + to_string(shape_of(dy)) + ", expected " +
                 to_string(shape_));
   }
-  Tensor dx(dy.shape());
   relu_backward_mask(active_.data(), dy.data(), dx.data(), dy.size());
-  return dx;
+  return std::move(dx);
 }
 
 }  // namespace convbook
