@@ -379,6 +379,12 @@ TEST_CASE("Conv2d and BatchNorm2d give the same gradients whether x is kept by c
   CHECK(test::same_values(bn_copy.forward(y_copy), bn_move.forward(Tensor(y_copy))));
   CHECK(test::same_values(bn_copy.backward(dy), bn_move.backward(dy)));
   CHECK(test::same_values(bn_copy.weight.grad, bn_move.weight.grad));
+  // backward on a temporary dy writes dx over it: the same dx and the same accumulated grads
+  bn_move.forward(Tensor(y_copy));
+  bn_copy.forward(y_copy);
+  CHECK(test::same_values(bn_copy.backward(dy), bn_move.backward(Tensor(dy))));
+  CHECK(test::same_values(bn_copy.weight.grad, bn_move.weight.grad));
+  CHECK(test::same_values(bn_copy.bias.grad, bn_move.bias.grad));
 }
 
 TEST_CASE("ReLU in place on temporaries and ReLU of a sum equal the copying forms",

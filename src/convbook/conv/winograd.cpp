@@ -100,6 +100,11 @@ void winograd_filter_transform(const T* w, T* u, std::size_t stride) {
 /// transformed values are stored kTileLanes in a row.
 constexpr int kTileLanes = 16;
 
+/// Whether the channels-in-the-lanes kernels run (see "Channels in the lanes" below): Cg and Kg both multiples of kTileLanes.
+bool channels_in_lanes(const ConvGeometry& g) {
+  return (g.C / g.G) % kTileLanes == 0 && (g.K / g.G) % kTileLanes == 0;
+}
+
 /// The first `lanes` values of sum to dst. A whole block is a fixed-size loop the compiler turns
 /// into one vector store; a variable-length std::copy would be a call to memmove per position.
 template <typename T>
@@ -269,14 +274,17 @@ int winograd_threads(const ConvGeometry& g, int m) {
 /// scalars per tile) stay near 2^18 scalars (1 MB of floats, about an L2 cache), but at least
 /// enough for 128 tiles, the GEMMs' columns: on 8x8 images (4 tiles of F(4x4, 3x3)) the cache
 /// rule alone gives 56-column GEMMs, and 112 columns were measured 1.1-1.2x faster despite
-/// spilling from L2 (64 -> 64 channels, `convbook bench conv --shape 3x3_64-64_8x8`). At least
-/// one image, at most one thread's share of the images.
+/// spilling from L2 (64 -> 64 channels, `convbook bench conv --shape 3x3_64-64_8x8`). The
+/// blocked kernels, whose GEMMs have the tiles as rows, take twice that budget: forward+backward
+/// at one thread 3x3_16-16_32x32 22.2 -> 20.6 ms, 3x3_32-32_16x16 14.5 -> 13.8 ms (4 MB gave
+/// the same). At least one image, at most one thread's share of the images.
 int images_per_round(const ConvGeometry& g, int m, int threads) {
   const int alpha = m + 2;
   const int tiles = std::max(1, ((g.P() + m - 1) / m) * ((g.Q() + m - 1) / m));
   const std::size_t per_image =
       std::size_t(alpha) * alpha * std::size_t(g.C / g.G + g.K / g.G) * tiles;
-  const std::size_t budget = std::size_t(1) << 18, min_columns = 128;
+  const std::size_t budget = std::size_t(1) << (channels_in_lanes(g) ? 19 : 18);
+  const std::size_t min_columns = 128;
   const std::size_t images = std::max(budget / per_image, (min_columns + tiles - 1) / tiles);
   const int share = (std::max(1, g.N) + threads - 1) / threads;
   return int(std::clamp<std::size_t>(images, 1, std::size_t(share)));
@@ -566,11 +574,6 @@ void winograd_weight_gradient(const ConvGeometry& g, const T* x, const T* dy, T*
 // GEMMs become M[xi] (tiles x Kg) = V[xi] (tiles x Cg) * U[xi] (Cg x Kg), and the output
 // transform again reads 16 channels per vector, into a blocked output plane that is
 // de-interleaved into the 16 planes of y.
-
-/// Whether the channels-in-the-lanes kernels run: Cg and Kg both multiples of kTileLanes.
-bool channels_in_lanes(const ConvGeometry& g) {
-  return (g.C / g.G) % kTileLanes == 0 && (g.K / g.G) % kTileLanes == 0;
-}
 
 /// dst[j * ld_dst + l] = src[l * ld_src + j] for l, j < kTileLanes: one 16 x 16 block
 /// transposed, in registers for float where the target has AVX-512 (transpose.hpp), by a

@@ -297,6 +297,15 @@ Tensor BatchNorm2d::run_forward(const Tensor& x) {
 }
 
 Tensor BatchNorm2d::backward(const Tensor& dy) {
+  Tensor dx(dy.shape());
+  return run_backward(dy, dx);
+}
+
+Tensor BatchNorm2d::backward(Tensor&& dy) {
+  return run_backward(dy, dy);  // each dx value is written after its dy value was last read
+}
+
+Tensor BatchNorm2d::run_backward(const Tensor& dy, Tensor& dx) {
   const ProfileScope scope(this, Pass::backward);
   if (x_.size() == 0) {
     throw Error("BatchNorm2d: backward called before forward (or after a forward under NoGradGuard)");
@@ -306,11 +315,10 @@ Tensor BatchNorm2d::backward(const Tensor& dy) {
                 to_string(shape_of(x_)));
   }
   const auto [N, C, H, W] = shape_of(x_);
-  Tensor dx(x_.shape());
   batchnorm2d_backward_fast(x_.data(), mean_.data(), invstd_.data(), weight.value.data(),
                             dy.data(), dx.data(), weight.grad.data(), bias.grad.data(), N, C, H, W,
                             used_batch_stats_);
-  return dx;
+  return std::move(dx);
 }
 
 std::string BatchNorm2d::repr() const {

@@ -83,6 +83,9 @@ class BatchNorm2d : public Module {
   Tensor forward(Tensor&& x);
   /// @brief dx from dy; accumulates weight.grad and bias.grad.
   Tensor backward(const Tensor& dy) override;
+  /// @brief backward(dy) for a temporary dy (a ReLU's gated gradient in a block): dx is
+  /// written over dy's memory.
+  Tensor backward(Tensor&& dy);
   /// @brief "BatchNorm2d(16, eps=1e-05, momentum=0.1)".
   std::string repr() const override;
   /// @brief 2 N C H W (one multiply and one add per value, once the statistics are folded).
@@ -103,6 +106,7 @@ class BatchNorm2d : public Module {
   double eps_, momentum_;
   // cached by forward for backward
   Tensor run_forward(const Tensor& x);  // y, statistics updated; keeps no copy of x
+  Tensor run_backward(const Tensor& dy, Tensor& dx);  // dx may be dy itself (in place)
   Tensor x_, mean_, invstd_;
   std::size_t last_size_ = 0;  // values in the last forward's x
   bool used_batch_stats_ = false;
