@@ -25,7 +25,7 @@ bool winograd_supports(const ConvGeometry& g);
 /// @brief Whether the Winograd kernels put 16 channels in each vector (the blocked layout, see
 /// the "Channels in the lanes" section of winograd.cpp) instead of 16 tiles: when C/G and K/G
 /// are both multiples of 16. Same results either way; the blocked kernels avoid gathering
-/// tiles out of the image and measured 1.4-1.5x faster forward+backward.
+/// tiles out of the image and measured 1.5-1.8x faster forward+backward (16 to 64 channels).
 bool winograd_channels_in_lanes(const ConvGeometry& g);
 
 /// @brief Number of scalars conv2d_forward_winograd uses from its workspace.
