@@ -333,14 +333,41 @@ std::size_t padded_plane_size(const ConvGeometry& g) {
   return std::size_t(padded_side<m>(g.P())) * padded_side<m>(g.Q());
 }
 
-/// Scalars of one thread's share of the scratch for a round of `images`: V (alpha^2, Cg, cols),
-/// M (alpha^2, Kg, cols) and one padded plane per image.
+/// How one call shares out its work, the same for every kernel below: the output's tiles,
+/// the threads, the images in a round, and the scalars of one thread's scratch: V (alpha^2
+/// Cg scalars per tile of the round), M (alpha^2 Kg per tile) and the planes tiles are cut
+/// from: one zero-padded plane per image of the round with tiles in the lanes, one blocked
+/// input plane and one blocked output (or dy) plane of 16 channels with channels in the lanes.
 template <int m>
-std::size_t round_scratch_size(const ConvGeometry& g, int images) {
-  const std::size_t positions = std::size_t(m + 2) * (m + 2);
-  const std::size_t tiles = std::size_t((g.P() + m - 1) / m) * ((g.Q() + m - 1) / m);
-  const std::size_t channels = std::size_t(g.C / g.G + g.K / g.G);
-  return std::size_t(images) * (positions * channels * tiles + padded_plane_size<m>(g));
+struct Rounds {
+  int tiles_h, tiles_w, tiles;  // tiles of one output plane
+  int threads;                  // of the call (winograd_threads)
+  int images;                   // in a round (images_per_round)
+  std::size_t V_size, M_size, per_thread;
+
+  explicit Rounds(const ConvGeometry& g)
+      : tiles_h((g.P() + m - 1) / m),
+        tiles_w((g.Q() + m - 1) / m),
+        tiles(tiles_h * tiles_w),
+        threads(winograd_threads(g, m)),
+        images(images_per_round(g, m, threads)),
+        V_size(std::size_t(m + 2) * (m + 2) * (g.C / g.G) * images * tiles),
+        M_size(std::size_t(m + 2) * (m + 2) * (g.K / g.G) * images * tiles),
+        per_thread(V_size + M_size +
+                   (channels_in_lanes(g)
+                        ? kTileLanes * (padded_plane_size<m>(g) + std::size_t(tiles) * m * m)
+                        : std::size_t(images) * padded_plane_size<m>(g))) {}
+};
+
+/// After each thread has summed its share of the images into its own dU (size scalars, the
+/// threads' dU one after the other from `partials`): thread 0's dU += the others', in thread
+/// order (the same result for the same thread count), as contiguous vectors shared out over
+/// the threads. Called inside the parallel region, after a barrier; ends with one.
+template <typename T>
+void add_thread_partials(T* partials, std::size_t size, int threads) {
+#pragma omp for schedule(static)
+  for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(size); ++i)
+    for (int s = 1; s < threads; ++s) partials[i] += partials[std::size_t(s) * size + i];
 }
 
 /// Copies one H x W input plane into the interior of a padded Wp-wide plane: input pixel
@@ -418,16 +445,12 @@ void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bi
   constexpr int alpha = m + 2, positions = alpha * alpha;
   const int P = g.P(), Q = g.Q(), Cg = g.C / g.G, Kg = g.K / g.G;
   if (P <= 0 || Q <= 0 || g.N <= 0) return;
-  const int tiles_h = (P + m - 1) / m, tiles_w = (Q + m - 1) / m, tiles = tiles_h * tiles_w;
-  const int threads = winograd_threads(g, m);
-  const int round = images_per_round(g, m, threads);
+  const Rounds<m> r(g);
+  const int tiles_h = r.tiles_h, tiles_w = r.tiles_w, tiles = r.tiles, round = r.images;
   const std::size_t KC = std::size_t(g.K) * Cg;
-  const std::size_t V_size = std::size_t(positions) * Cg * round * tiles;
-  const std::size_t M_size = std::size_t(positions) * Kg * round * tiles;
-  const std::size_t per_thread = round_scratch_size<m>(g, round);
   T* U = scratch;
 
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(r.threads)
   {
     // 1. Filters, all groups at once: U[xi][k][c], so group grp's (Kg x Cg) block starts at
     //    U + xi*K*Cg + grp*Kg*Cg with leading dimension Cg. (The loop ends with a barrier.)
@@ -436,9 +459,9 @@ void winograd_forward(const ConvGeometry& g, const T* x, const T* w, const T* bi
       winograd_filter_transform<m>(w + kc * 9, U + kc, KC);
 
     const int t = omp_get_thread_num();
-    T* V = U + positions * KC + std::size_t(t) * per_thread;
-    T* M = V + V_size;
-    T* planes = M + M_size;
+    T* V = U + positions * KC + std::size_t(t) * r.per_thread;
+    T* M = V + r.V_size;
+    T* planes = M + r.M_size;
     std::fill(planes, planes + round * padded_plane_size<m>(g), T(0));  // borders stay 0
     // Rounds are handed out one at a time to whichever thread is free: a thread that the OS
     // slows down computes fewer of them instead of holding up the others at the end. Each
@@ -498,21 +521,17 @@ void winograd_weight_gradient(const ConvGeometry& g, const T* x, const T* dy, T*
   constexpr int alpha = m + 2, positions = alpha * alpha;
   const int P = g.P(), Q = g.Q(), Cg = g.C / g.G, Kg = g.K / g.G;
   if (P <= 0 || Q <= 0 || g.N <= 0) return;
-  const int tiles_h = (P + m - 1) / m, tiles_w = (Q + m - 1) / m, tiles = tiles_h * tiles_w;
-  const int threads = winograd_threads(g, m);
-  const int round = images_per_round(g, m, threads);
+  const Rounds<m> r(g);
+  const int tiles_h = r.tiles_h, tiles_w = r.tiles_w, tiles = r.tiles, round = r.images;
   const std::size_t KC = std::size_t(g.K) * Cg, dU_size = positions * KC;
-  const std::size_t V_size = std::size_t(positions) * Cg * round * tiles;
-  const std::size_t dM_size = std::size_t(positions) * Kg * round * tiles;
-  const std::size_t per_thread = round_scratch_size<m>(g, round);
 
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(r.threads)
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
     T* dU = scratch + std::size_t(t) * dU_size;  // dU[xi][k][c], as U in the forward
-    T* V = scratch + std::size_t(threads) * dU_size + std::size_t(t) * per_thread;
-    T* dM = V + V_size;
-    T* planes = dM + dM_size;
+    T* V = scratch + std::size_t(r.threads) * dU_size + std::size_t(t) * r.per_thread;
+    T* dM = V + r.V_size;
+    T* planes = dM + r.M_size;
     std::fill(dU, dU + dU_size, T(0));
     std::fill(planes, planes + round * padded_plane_size<m>(g), T(0));  // borders stay 0
     const int n_begin = int(std::ptrdiff_t(g.N) * t / nt);
@@ -548,14 +567,11 @@ void winograd_weight_gradient(const ConvGeometry& g, const T* x, const T* dy, T*
       }
     }
 #pragma omp barrier
-    // The threads' dU summed into thread 0's, in thread order, then G^T dU G per filter.
+    // The threads' dU summed into thread 0's, then G^T dU G per filter.
+    add_thread_partials(scratch, dU_size, nt);
 #pragma omp for schedule(static)
-    for (std::ptrdiff_t kc = 0; kc < std::ptrdiff_t(KC); ++kc) {
-      for (int s = 1; s < nt; ++s)
-        for (int xi = 0; xi < positions; ++xi)
-          scratch[xi * KC + kc] += scratch[std::size_t(s) * dU_size + xi * KC + kc];
+    for (std::ptrdiff_t kc = 0; kc < std::ptrdiff_t(KC); ++kc)
       winograd_filter_adjoint<m>(scratch + kc, KC, dw + kc * 9);
-    }
   }
 }
 //! [winograd-weight-gradient]
@@ -699,6 +715,21 @@ void filter_adjoint_lanes(const T* du, std::size_t stride, T (&dw)[3][3][kTileLa
     }
 }
 
+/// Block blk of the filters in the blocked layout: input channel c of group grp (gc = grp Cg +
+/// c, their row in U) with the group's output channels k0 .. k0 + 15 (neighbours in U).
+struct FilterBlock {
+  std::size_t Cg, Kg, gc, grp, c, k0;
+  FilterBlock(std::size_t blk, int Cg_, int Kg_)
+      : Cg(std::size_t(Cg_)),
+        Kg(std::size_t(Kg_)),
+        gc(blk / (Kg / kTileLanes)),
+        grp(gc / Cg),
+        c(gc % Cg),
+        k0(blk % (Kg / kTileLanes) * kTileLanes) {}
+  /// Where tap rs (0..8) of filter k0 + l sits in w (K, Cg, 3, 3).
+  std::size_t tap(int l, int rs) const { return ((grp * Kg + k0 + l) * Cg + c) * 9 + rs; }
+};
+
 /// The window of tile (ty, tx) in a blocked plane Wb wide: d[i][j][l] = pixel
 /// (ty m + i, tx m + j) of lane l; `side` is alpha for input tiles, m for dy tiles.
 template <int side, int m, typename T>
@@ -707,18 +738,6 @@ void load_window(const T* pb, int Wb, int ty, int tx, T (&d)[side][side][kTileLa
   for (int i = 0; i < side; ++i)
     for (int j = 0; j < side; ++j)
       for (int l = 0; l < kTileLanes; ++l) d[i][j][l] = base[(i * Wb + j) * kTileLanes + l];
-}
-
-/// Per thread: V (alpha^2, cols, Cg), M (alpha^2, cols, Kg), one blocked input plane and one
-/// blocked output (or dy) plane.
-template <int m>
-std::size_t blocked_scratch_size(const ConvGeometry& g, int images) {
-  const std::size_t positions = std::size_t(m + 2) * (m + 2);
-  const int tiles_h = (g.P() + m - 1) / m, tiles_w = (g.Q() + m - 1) / m;
-  const std::size_t tiles = std::size_t(tiles_h) * tiles_w;
-  const std::size_t channels = std::size_t(g.C / g.G + g.K / g.G);
-  return std::size_t(images) * positions * channels * tiles +
-         kTileLanes * (padded_plane_size<m>(g) + tiles * m * m);
 }
 
 /// Step 2 with channels in the lanes, for the images [n0, n0 + cols / tiles) of group grp:
@@ -755,34 +774,27 @@ void winograd_forward_blocked(const ConvGeometry& g, const T* x, const T* w, con
   constexpr int alpha = m + 2, positions = alpha * alpha;
   const int P = g.P(), Q = g.Q(), Cg = g.C / g.G, Kg = g.K / g.G;
   if (P <= 0 || Q <= 0 || g.N <= 0) return;
-  const int tiles_h = (P + m - 1) / m, tiles_w = (Q + m - 1) / m, tiles = tiles_h * tiles_w;
+  const Rounds<m> r(g);
+  const int tiles_h = r.tiles_h, tiles_w = r.tiles_w, tiles = r.tiles, round = r.images;
   const int Qb = tiles_w * m;  // the blocked output plane: whole tiles, cut when stored
-  const int threads = winograd_threads(g, m);
-  const int round = images_per_round(g, m, threads);
   const std::size_t KC = std::size_t(g.K) * Cg, PQ = std::size_t(P) * Q;
-  const std::size_t V_size = std::size_t(positions) * Cg * round * tiles;
-  const std::size_t M_size = std::size_t(positions) * Kg * round * tiles;
-  const std::size_t per_thread = blocked_scratch_size<m>(g, round);
   T* U = scratch;
 
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(r.threads)
   {
     // 1. Filters: U[xi][grp][c][k], so that group grp's U[xi] is a Cg x Kg matrix; 16
     //    output channels k0 .. k0 + 15 (neighbours in U) at a time.
 #pragma omp for schedule(static)
     for (std::ptrdiff_t blk = 0; blk < std::ptrdiff_t(KC / kTileLanes); ++blk) {
-      const std::size_t gc = std::size_t(blk) / (Kg / kTileLanes);  // grp * Cg + c
-      const std::size_t grp = gc / Cg, c = gc % Cg;
-      const std::size_t k0 = std::size_t(blk) % (Kg / kTileLanes) * kTileLanes;
+      const FilterBlock f(std::size_t(blk), Cg, Kg);
       T w16[3][3][kTileLanes];
       for (int l = 0; l < kTileLanes; ++l)
-        for (int rs = 0; rs < 9; ++rs)
-          w16[rs / 3][rs % 3][l] = w[((grp * Kg + k0 + l) * Cg + c) * 9 + rs];
-      filter_transform_lanes<m>(w16, U + gc * Kg + k0, KC);
+        for (int rs = 0; rs < 9; ++rs) w16[rs / 3][rs % 3][l] = w[f.tap(l, rs)];
+      filter_transform_lanes<m>(w16, U + f.gc * Kg + f.k0, KC);
     }
-    T* V = U + positions * KC + std::size_t(omp_get_thread_num()) * per_thread;
-    T* M = V + V_size;
-    T* pb = M + M_size;
+    T* V = U + positions * KC + std::size_t(omp_get_thread_num()) * r.per_thread;
+    T* M = V + r.V_size;
+    T* pb = M + r.M_size;
     T* yb = pb + kTileLanes * padded_plane_size<m>(g);
     std::fill(pb, yb, T(0));  // the padding ring stays 0
     const int rounds = (g.N + round - 1) / round;
@@ -829,23 +841,19 @@ void winograd_weight_gradient_blocked(const ConvGeometry& g, const T* x, const T
   constexpr int alpha = m + 2, positions = alpha * alpha;
   const int P = g.P(), Q = g.Q(), Cg = g.C / g.G, Kg = g.K / g.G;
   if (P <= 0 || Q <= 0 || g.N <= 0) return;
-  const int tiles_h = (P + m - 1) / m, tiles_w = (Q + m - 1) / m, tiles = tiles_h * tiles_w;
+  const Rounds<m> r(g);
+  const int tiles_h = r.tiles_h, tiles_w = r.tiles_w, tiles = r.tiles, round = r.images;
   const int Pb = tiles_h * m, Qb = tiles_w * m;  // dy padded with zeros to whole tiles
-  const int threads = winograd_threads(g, m);
-  const int round = images_per_round(g, m, threads);
   const std::size_t KC = std::size_t(g.K) * Cg, dU_size = positions * KC;
   const std::size_t PQ = std::size_t(P) * Q;
-  const std::size_t V_size = std::size_t(positions) * Cg * round * tiles;
-  const std::size_t dM_size = std::size_t(positions) * Kg * round * tiles;
-  const std::size_t per_thread = blocked_scratch_size<m>(g, round);
 
-#pragma omp parallel num_threads(threads)
+#pragma omp parallel num_threads(r.threads)
   {
     const int t = omp_get_thread_num(), nt = omp_get_num_threads();
     T* dU = scratch + std::size_t(t) * dU_size;  // dU[xi][grp][c][k], as U in the forward
-    T* V = scratch + std::size_t(threads) * dU_size + std::size_t(t) * per_thread;
-    T* dM = V + V_size;
-    T* pb = dM + dM_size;
+    T* V = scratch + std::size_t(r.threads) * dU_size + std::size_t(t) * r.per_thread;
+    T* dM = V + r.V_size;
+    T* pb = dM + r.M_size;
     T* dyb = pb + kTileLanes * padded_plane_size<m>(g);
     std::fill(dU, dU + dU_size, T(0));
     std::fill(pb, dyb + std::size_t(kTileLanes) * Pb * Qb, T(0));  // borders stay 0
@@ -877,21 +885,16 @@ void winograd_weight_gradient_blocked(const ConvGeometry& g, const T* x, const T
       }
     }
 #pragma omp barrier
-    // The threads' dU summed into thread 0's in thread order, as contiguous vectors...
-#pragma omp for schedule(static)
-    for (std::ptrdiff_t i = 0; i < std::ptrdiff_t(dU_size); ++i)
-      for (int s = 1; s < nt; ++s) scratch[i] += scratch[std::size_t(s) * dU_size + i];
-    // ... then G^T dU G for 16 filters at a time (neighbours in dU), added to dw.
+    // The threads' dU summed into thread 0's, then G^T dU G for 16 filters at a time
+    // (neighbours in dU), added to dw.
+    add_thread_partials(scratch, dU_size, nt);
 #pragma omp for schedule(static)
     for (std::ptrdiff_t blk = 0; blk < std::ptrdiff_t(KC / kTileLanes); ++blk) {
-      const std::size_t gc = std::size_t(blk) / (Kg / kTileLanes);  // grp * Cg + c
-      const std::size_t grp = gc / Cg, c = gc % Cg;
-      const std::size_t k0 = std::size_t(blk) % (Kg / kTileLanes) * kTileLanes;
+      const FilterBlock f(std::size_t(blk), Cg, Kg);
       T dw16[3][3][kTileLanes];
-      filter_adjoint_lanes<m>(scratch + gc * Kg + k0, KC, dw16);
+      filter_adjoint_lanes<m>(scratch + f.gc * Kg + f.k0, KC, dw16);
       for (int l = 0; l < kTileLanes; ++l)
-        for (int rs = 0; rs < 9; ++rs)
-          dw[((grp * Kg + k0 + l) * Cg + c) * 9 + rs] += dw16[rs / 3][rs % 3][l];
+        for (int rs = 0; rs < 9; ++rs) dw[f.tap(l, rs)] += dw16[rs / 3][rs % 3][l];
     }
   }
 }
@@ -901,14 +904,9 @@ void winograd_weight_gradient_blocked(const ConvGeometry& g, const T* x, const T
 /// padded planes per thread (the forward shares one U and leaves the others unused).
 std::size_t winograd_scratch_size(const ConvGeometry& g, int m) {
   const std::size_t positions = std::size_t(m + 2) * (m + 2);
-  const int threads = winograd_threads(g, m);
-  const int round = images_per_round(g, m, threads);
-  std::size_t per_thread;
-  if (channels_in_lanes(g))
-    per_thread = m == 2 ? blocked_scratch_size<2>(g, round) : blocked_scratch_size<4>(g, round);
-  else
-    per_thread = m == 2 ? round_scratch_size<2>(g, round) : round_scratch_size<4>(g, round);
-  return std::size_t(threads) * (positions * std::size_t(g.K) * (g.C / g.G) + per_thread);
+  const std::size_t per_thread = m == 2 ? Rounds<2>(g).per_thread : Rounds<4>(g).per_thread;
+  return std::size_t(winograd_threads(g, m)) *
+         (positions * std::size_t(g.K) * (g.C / g.G) + per_thread);
 }
 
 template <typename T>
