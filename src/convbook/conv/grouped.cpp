@@ -25,6 +25,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "convbook/conv/im2col.hpp"
+#include "convbook/conv/prefetch.hpp"
 #include "convbook/conv/workspace.hpp"
 #include "convbook/error.hpp"
 
@@ -416,6 +417,9 @@ void conv2d_forward_grouped(const ConvGeometry& g, const T* x, const T* w, const
       for (int grp = 0; grp < g.G; ++grp) {
         const int c0 = grp * Cg, k0 = grp * Kg;
         copy_interiors(x + (std::size_t(n) * g.C + c0) * HW, Cg, g.H, g.W, L, xp);
+        // the next group's planes follow these (after the last group, the next image's)
+        const bool more = n + 1 < g.N || grp + 1 < g.G;
+        if (more) prefetch_next(x + (std::size_t(n) * g.C + c0 + Cg) * HW, Cg * HW);
         conv_planes(job, xp, w + k0 * CRS, bias ? bias + k0 : nullptr,
                     y + (std::size_t(n) * g.K + k0) * PQ, Kg, PQ);
       }
@@ -472,6 +476,8 @@ void conv2d_backward_grouped(const ConvGeometry& g, const T* x, const T* w, cons
       for (int grp = 0; grp < g.G; ++grp) {
         const int c0 = grp * Cg, k0 = grp * Kg;
         copy_interiors(dy + (std::size_t(n) * g.K + k0) * PQ, Kg, P, Q, Ld, dyp);
+        const bool more = n + 1 < g.N || grp + 1 < g.G;  // then prefetch the planes after these
+        if (more) prefetch_next(dy + (std::size_t(n) * g.K + k0 + Kg) * PQ, Kg * PQ);
         if (db) {
           for (int k = 0; k < Kg; ++k) {
             T* sum_k = sums + dw_sums + std::size_t(k0 + k) * lanes;
@@ -485,6 +491,7 @@ void conv2d_backward_grouped(const ConvGeometry& g, const T* x, const T* w, cons
         }
         if (dw) {
           copy_interiors(x + (std::size_t(n) * g.C + c0) * HW, Cg, g.H, g.W, Lx, xp);
+          if (more) prefetch_next(x + (std::size_t(n) * g.C + c0 + Cg) * HW, Cg * HW);
           weight_grad_group(dw_job, xp, dy_first, Kg, sums + k0 * CRS * lanes);
         }
         if (dx) {

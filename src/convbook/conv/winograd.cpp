@@ -15,6 +15,7 @@
 #include <type_traits>
 
 #include "convbook/conv/im2col.hpp"
+#include "convbook/conv/prefetch.hpp"
 #include "convbook/conv/workspace.hpp"
 #include "convbook/error.hpp"
 #include "convbook/gemm/gemm.hpp"
@@ -753,8 +754,12 @@ void blocked_input_tiles(const ConvGeometry& g, const T* x, int grp, int n0, int
   const std::size_t HW = std::size_t(g.H) * g.W;
   for (int i = 0; i < images; ++i)
     for (int c0 = 0; c0 < Cg; c0 += kTileLanes) {
-      interleave_planes(x + (std::size_t(n0 + i) * g.C + grp * Cg + c0) * HW, HW, g.H, g.W,
-                        g.pad_h, g.pad_w, Hp, Wp, pb);
+      const T* planes = x + (std::size_t(n0 + i) * g.C + grp * Cg + c0) * HW;
+      interleave_planes(planes, HW, g.H, g.W, g.pad_h, g.pad_w, Hp, Wp, pb);
+      if (c0 + kTileLanes < Cg)  // the next block, or the next image's first, while this one runs
+        prefetch_next(planes + kTileLanes * HW, kTileLanes * HW);
+      else if (i + 1 < images)
+        prefetch_next(x + (std::size_t(n0 + i + 1) * g.C + grp * Cg) * HW, kTileLanes * HW);
       for (int ty = 0; ty < tiles_h; ++ty)
         for (int tx = 0; tx < tiles_w; ++tx) {
           const int t = i * tiles + ty * tiles_w + tx;
@@ -866,8 +871,12 @@ void winograd_weight_gradient_blocked(const ConvGeometry& g, const T* x, const T
         // dM[xi][t][k] = A dY A^T of tile t, 16 output channels at a time
         for (int i = 0; i < images; ++i)
           for (int k0 = 0; k0 < Kg; k0 += kTileLanes) {
-            interleave_planes(dy + (std::size_t(n0 + i) * g.K + grp * Kg + k0) * PQ, PQ, P, Q, 0,
-                              0, Pb, Qb, dyb);
+            const T* planes = dy + (std::size_t(n0 + i) * g.K + grp * Kg + k0) * PQ;
+            interleave_planes(planes, PQ, P, Q, 0, 0, Pb, Qb, dyb);
+            if (k0 + kTileLanes < Kg)  // the next block, or the next image's first
+              prefetch_next(planes + kTileLanes * PQ, kTileLanes * PQ);
+            else if (i + 1 < images)
+              prefetch_next(dy + (std::size_t(n0 + i + 1) * g.K + grp * Kg) * PQ, kTileLanes * PQ);
             for (int ty = 0; ty < tiles_h; ++ty)
               for (int tx = 0; tx < tiles_w; ++tx) {
                 const int tile = i * tiles + ty * tiles_w + tx;
