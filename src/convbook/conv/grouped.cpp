@@ -25,7 +25,7 @@
 #include <xsimd/xsimd.hpp>
 
 #include "convbook/conv/im2col.hpp"
-#include "convbook/conv/prefetch.hpp"
+#include "convbook/prefetch.hpp"
 #include "convbook/conv/workspace.hpp"
 #include "convbook/error.hpp"
 

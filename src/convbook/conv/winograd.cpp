@@ -15,7 +15,7 @@
 #include <type_traits>
 
 #include "convbook/conv/im2col.hpp"
-#include "convbook/conv/prefetch.hpp"
+#include "convbook/prefetch.hpp"
 #include "convbook/conv/workspace.hpp"
 #include "convbook/error.hpp"
 #include "convbook/gemm/gemm.hpp"

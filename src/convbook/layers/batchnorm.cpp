@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "convbook/error.hpp"
+#include "convbook/prefetch.hpp"
 #include "convbook/profile.hpp"
 #include "convbook/repr.hpp"
 
@@ -118,6 +119,7 @@ void batchnorm2d_batch_stats_fast(const T* x, T* mean, T* var, std::size_t N, st
     double sum = 0, sq = 0;
     for (std::size_t n = 0; n < N; ++n) {
       const T* xp = x + (n * C + std::size_t(c)) * HW;
+      if (n + 1 < N) prefetch_next(xp + C * HW, HW);  // the channel's next plane, C planes on
       T plane_sum = 0, plane_sq = 0;
 #pragma omp simd reduction(+ : plane_sum, plane_sq)
       for (std::size_t i = 0; i < HW; ++i) {
@@ -166,6 +168,10 @@ void batchnorm2d_backward_fast(const T* x, const T* mean, const T* invstd, const
     for (std::size_t n = 0; n < N; ++n) {
       const T* xp = x + (n * C + std::size_t(c)) * HW;
       const T* gp = dy + (n * C + std::size_t(c)) * HW;
+      if (n + 1 < N) {  // the channel's next planes, C planes on
+        prefetch_next(xp + C * HW, HW);
+        prefetch_next(gp + C * HW, HW);
+      }
       T plane_dy = 0, plane_dy_xc = 0;  // one plane in T lanes, the planes in double
 #pragma omp simd reduction(+ : plane_dy, plane_dy_xc)
       for (std::size_t i = 0; i < HW; ++i) {
@@ -190,6 +196,10 @@ void batchnorm2d_backward_fast(const T* x, const T* mean, const T* invstd, const
       const T* xp = x + (n * C + std::size_t(c)) * HW;
       const T* gp = dy + (n * C + std::size_t(c)) * HW;
       T* dxp = dx + (n * C + std::size_t(c)) * HW;
+      if (n + 1 < N) {
+        prefetch_next(xp + C * HW, HW);
+        prefetch_next(gp + C * HW, HW);
+      }
 #pragma omp simd
       for (std::size_t i = 0; i < HW; ++i) dxp[i] = kt * gp[i] + at * (xp[i] - mut) + bt;
     }
