@@ -15,6 +15,7 @@
 #include "convbook/conv/workspace.hpp"
 #include "convbook/gemm/gemm.hpp"
 #include "convbook/gemm/transpose.hpp"
+#include "convbook/prefetch.hpp"
 
 namespace convbook {
 
@@ -137,6 +138,7 @@ void pad_image(const ConvGeometry& g, const T* x, T* padded) {
     // the other phase, one place further along when pad_w is odd.
     const int half = g.pad_w / 2, odd = g.pad_w % 2;
     for (int c = 0; c < Cg; ++c) {
+      if (c + 2 < Cg) prefetch_next(x + std::size_t(c + 2) * g.H * g.W, std::size_t(g.H) * g.W);
       for (int h = 0; h < g.H; ++h) {
         const T* in = x + (std::size_t(c) * g.H + h) * g.W;
         T* row = padded + (std::size_t(c) * Hp + g.pad_h + h) * row_width;
@@ -158,6 +160,9 @@ void pad_image(const ConvGeometry& g, const T* x, T* padded) {
     const int lo = first <= 0 ? 0 : (first + sw - 1) / sw;
     const int hi = last < 0 ? 0 : std::min(phase_width, last / sw + 1);
     for (int c = 0; c < Cg; ++c) {
+      // two planes ahead: each plane is a new page, where the hardware prefetcher restarts
+      if (phase == 0 && c + 2 < Cg)
+        prefetch_next(x + std::size_t(c + 2) * g.H * g.W, std::size_t(g.H) * g.W);
       for (int h = 0; h < g.H; ++h) {
         T* out = padded + (std::size_t(c) * Hp + g.pad_h + h) * row_width + phase * phase_width;
         const T* in = x + (std::size_t(c) * g.H + h) * g.W + phase - g.pad_w;
