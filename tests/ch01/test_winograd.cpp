@@ -203,7 +203,8 @@ TEST_CASE("Winograd equals naive on a layer split into several rounds of images,
 TEST_CASE("Winograd with 16 channels in each vector (C/G, K/G multiples of 16) equals naive",
           "[conv][winograd]") {
   // These take the blocked kernels: 16 channel planes interleaved, tiles cut with vector loads,
-  // the output de-interleaved. Odd sizes leave partial 16-pixel rows (interleaved one pixel at
+  // the output de-interleaved, the products by the small in-cache kernels up to 64 channels and
+  // by gemm() above. Odd sizes leave partial 16-pixel rows (interleaved one pixel at
   // a time) and partial tiles; padding 0..3 covers crops in backward-data (2 - pad < 0);
   // 48 channels is three blocks of lanes; groups of 16 put each group's channels at an offset.
   const ConvGeometry configs[] = {
@@ -214,6 +215,7 @@ TEST_CASE("Winograd with 16 channels in each vector (C/G, K/G multiples of 16) e
       geometry(2, 32, 32, 6, 6, 2, 0, 2),     // 2 groups of 16
       geometry(1, 16, 16, 1, 1, 1, 1, 1),     // one pixel
       geometry(3, 16, 48, 8, 8, 1, 1, 1),     // 8 x 8 images, three output blocks
+      geometry(2, 80, 32, 6, 7, 1, 1, 1),     // more than 64 channels: the GEMMs go to gemm()
   };
   for (const ConvGeometry& g : configs) {
     REQUIRE(winograd_channels_in_lanes(g));

@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <string>
 #include <type_traits>
+#include <xsimd/xsimd.hpp>
 
 #include "convbook/conv/im2col.hpp"
 #include "convbook/prefetch.hpp"
@@ -741,6 +742,90 @@ void load_window(const T* pb, int Wb, int ty, int tx, T (&d)[side][side][kTileLa
       for (int l = 0; l < kTileLanes; ++l) d[i][j][l] = base[(i * Wb + j) * kTileLanes + l];
 }
 
+/// The GEMMs of the blocked layout without gemm()'s packing. V (tiles x Cg) and M or dM
+/// (tiles x Kg) were written a moment ago and are still in the cache, and with Cg and Kg at most
+/// kSmallGemmChannels a column panel of U stays in the L1 cache too, so the kernels below read
+/// all three where they are: each vector of 16 output channels is loaded once per input
+/// channel (or tile) and every value on the other side is broadcast against it, R x VECS vector
+/// sums in registers, as gemm()'s microkernel does on packed copies. Wider layers (the 3x3s of
+/// resnet50) keep gemm() and its cache blocking.
+constexpr int kSmallGemmChannels = 64;
+
+/// M[t][.] = sum over c of V[t][c] U[c][.] for the rows t < n (at most R) of one block, VECS
+/// vectors of output channels: U's vectors loaded once per c, V[t][c] broadcast against them.
+/// Rows past n repeat row 0 and are not stored.
+template <int R, int VECS, typename T>
+void tiles_times_filters_block(int n, int Kg, int Cg, const T* V, const T* U, T* M) {
+  using B = xsimd::batch<T>;
+  constexpr int L = int(B::size);
+  B acc[R][VECS];
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < VECS; ++v) acc[r][v] = B(T(0));
+  for (int c = 0; c < Cg; ++c) {
+    B u[VECS];
+    for (int v = 0; v < VECS; ++v) u[v] = B::load_unaligned(U + std::size_t(c) * Kg + v * L);
+    for (int r = 0; r < R; ++r) {
+      const B x(V[std::size_t(r < n ? r : 0) * Cg + c]);
+      for (int v = 0; v < VECS; ++v) acc[r][v] = xsimd::fma(x, u[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < R && r < n; ++r)
+    for (int v = 0; v < VECS; ++v) acc[r][v].store_unaligned(M + std::size_t(r) * Kg + v * L);
+}
+
+/// M (rows x Kg) = V (rows x Cg) * U (Cg x Kg), row-major: the forward's product at one
+/// position. 14 tiles x 32 channels per block (28 sums), 24 x 16 where 16 channels are left.
+template <typename T>
+void tiles_times_filters(int rows, int Kg, int Cg, const T* V, const T* U, T* M) {
+  constexpr int L = int(xsimd::batch<T>::size);
+  int k0 = 0;
+  for (; k0 + 2 * L <= Kg; k0 += 2 * L)
+    for (int t0 = 0; t0 < rows; t0 += 14)
+      tiles_times_filters_block<14, 2>(std::min(14, rows - t0), Kg, Cg, V + std::size_t(t0) * Cg,
+                                       U + k0, M + std::size_t(t0) * Kg + k0);
+  for (; k0 < Kg; k0 += L)
+    for (int t0 = 0; t0 < rows; t0 += 24)
+      tiles_times_filters_block<24, 1>(std::min(24, rows - t0), Kg, Cg, V + std::size_t(t0) * Cg,
+                                       U + k0, M + std::size_t(t0) * Kg + k0);
+}
+
+/// dU[r][.] += sum over tiles t of V[t][r] dM[t][.] for R neighbouring input channels r and
+/// VECS vectors of output channels: dM's vectors loaded once per tile, R neighbouring values of
+/// V's row t broadcast against them.
+template <int R, int VECS, typename T>
+void filter_gradient_block(int rows, int Kg, int Cg, const T* V, const T* dM, T* dU) {
+  using B = xsimd::batch<T>;
+  constexpr int L = int(B::size);
+  B acc[R][VECS];
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < VECS; ++v) acc[r][v] = B::load_unaligned(dU + std::size_t(r) * Kg + v * L);
+  for (int t = 0; t < rows; ++t) {
+    B d[VECS];
+    for (int v = 0; v < VECS; ++v) d[v] = B::load_unaligned(dM + std::size_t(t) * Kg + v * L);
+    for (int r = 0; r < R; ++r) {
+      const B x(V[std::size_t(t) * Cg + r]);
+      for (int v = 0; v < VECS; ++v) acc[r][v] = xsimd::fma(x, d[v], acc[r][v]);
+    }
+  }
+  for (int r = 0; r < R; ++r)
+    for (int v = 0; v < VECS; ++v) acc[r][v].store_unaligned(dU + std::size_t(r) * Kg + v * L);
+}
+
+/// dU (Cg x Kg) += V^T (Cg x rows) dM (rows x Kg), row-major: the weight gradient's product at
+/// one position. 8 input x 32 output channels per block (16 sums), 16 x 16 where 16 output
+/// channels are left (Cg is a multiple of 16).
+template <typename T>
+void filter_gradient(int rows, int Kg, int Cg, const T* V, const T* dM, T* dU) {
+  constexpr int L = int(xsimd::batch<T>::size);
+  int k0 = 0;
+  for (; k0 + 2 * L <= Kg; k0 += 2 * L)
+    for (int c0 = 0; c0 < Cg; c0 += 8)
+      filter_gradient_block<8, 2>(rows, Kg, Cg, V + c0, dM + k0, dU + std::size_t(c0) * Kg + k0);
+  for (; k0 < Kg; k0 += L)
+    for (int c0 = 0; c0 < Cg; c0 += 16)
+      filter_gradient_block<16, 1>(rows, Kg, Cg, V + c0, dM + k0, dU + std::size_t(c0) * Kg + k0);
+}
+
 /// Step 2 with channels in the lanes, for the images [n0, n0 + cols / tiles) of group grp:
 /// V[xi][t][c] = position xi of the transformed tile t, channel c.
 template <int m, typename T>
@@ -809,9 +894,13 @@ void winograd_forward_blocked(const ConvGeometry& g, const T* x, const T* w, con
       for (int grp = 0; grp < g.G; ++grp) {
         blocked_input_tiles<m>(g, x, grp, n0, cols, V, pb);
         for (int xi = 0; xi < positions; ++xi) {
-          gemm(false, false, cols, Kg, Cg, T(1), V + std::size_t(xi) * cols * Cg, Cg,
-               U + xi * KC + std::size_t(grp) * Cg * Kg, Kg, T(0),
-               M + std::size_t(xi) * cols * Kg, Kg);
+          const T* V_xi = V + std::size_t(xi) * cols * Cg;
+          const T* U_xi = U + xi * KC + std::size_t(grp) * Cg * Kg;
+          T* M_xi = M + std::size_t(xi) * cols * Kg;
+          if (std::max(Cg, Kg) <= kSmallGemmChannels)
+            tiles_times_filters(cols, Kg, Cg, V_xi, U_xi, M_xi);
+          else
+            gemm(false, false, cols, Kg, Cg, T(1), V_xi, Cg, U_xi, Kg, T(0), M_xi, Kg);
         }
         for (int i = 0; i < images; ++i)
           for (int k0 = 0; k0 < Kg; k0 += kTileLanes) {
@@ -887,9 +976,13 @@ void winograd_weight_gradient_blocked(const ConvGeometry& g, const T* x, const T
               }
           }
         for (int xi = 0; xi < positions; ++xi) {
-          gemm(true, false, Cg, Kg, cols, T(1), V + std::size_t(xi) * cols * Cg, Cg,
-               dM + std::size_t(xi) * cols * Kg, Kg, T(1),
-               dU + xi * KC + std::size_t(grp) * Cg * Kg, Kg);
+          const T* V_xi = V + std::size_t(xi) * cols * Cg;
+          const T* dM_xi = dM + std::size_t(xi) * cols * Kg;
+          T* dU_xi = dU + xi * KC + std::size_t(grp) * Cg * Kg;
+          if (std::max(Cg, Kg) <= kSmallGemmChannels)
+            filter_gradient(cols, Kg, Cg, V_xi, dM_xi, dU_xi);
+          else
+            gemm(true, false, Cg, Kg, cols, T(1), V_xi, Cg, dM_xi, Kg, T(1), dU_xi, Kg);
         }
       }
     }
