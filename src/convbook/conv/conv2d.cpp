@@ -156,9 +156,9 @@ ConvAlgo pick_conv_algo(const ConvGeometry& g) {
   // same calls, batch 128, best of 5): 8x8 images with 8 channels per group 2.4 / 9.7 against
   // winograd4 5.2 / 20.9; with 16 per group level with winograd4 (20.0 vs 18.5 ms fwd+bwd). It
   // loses only to the depthwise kernel (dw3x3_128_8x8: 1.9 / 6.0 against 1.2 / 3.6), hence the
-  // order. Winograd with 16 channels in each vector (winograd.cpp) came close on
-  // 3x3_16-16_32x32, forward+backward 20.0-20.9 against grouped 20.2-20.8 ms at one thread,
-  // but 10.9-14.0 against 10.3-11.8 at two: grouped stays.
+  // order. Winograd with 16 channels in each vector and its products in cache (winograd.cpp)
+  // ties it on 3x3_16-16_32x32, forward+backward best of five 23.5 against grouped 23.1 ms at
+  // one thread, 12.6 against 11.6 at two: grouped stays.
   if (grouped_supports(g) && g.C / g.G <= 16 && g.K / g.G <= 16) return ConvAlgo::Grouped;
   // Few channels per group (C/G <= 4) with a stride (stride 1 went to grouped above): the
   // GEMM's reduction C/G*R*S <= 36 is too short, direct loops win. Stem 3x3_3-16_32x32 (at
