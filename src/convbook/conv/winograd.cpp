@@ -751,79 +751,64 @@ void load_window(const T* pb, int Wb, int ty, int tx, T (&d)[side][side][kTileLa
 /// resnet50) keep gemm() and its cache blocking.
 constexpr int kSmallGemmChannels = 64;
 
-/// M[t][.] = sum over c of V[t][c] U[c][.] for the rows t < n (at most R) of one block, VECS
-/// vectors of output channels: U's vectors loaded once per c, V[t][c] broadcast against them.
-/// Rows past n repeat row 0 and are not stored.
+/// C[r][.] (+)= sum over i < depth of A(r, i) B[i][.] for the rows r < n (at most R) of one
+/// block and VECS vectors of columns, A(r, i) = A[r * a_row + i * a_step]: B's vectors loaded
+/// once per i, the R values of A broadcast against them, R x VECS vector sums in registers.
+/// With `accumulate` the sums start from C, else from 0. Rows past n repeat row 0 and are not
+/// stored.
 template <int R, int VECS, typename T>
-void tiles_times_filters_block(int n, int Kg, int Cg, const T* V, const T* U, T* M) {
-  using B = xsimd::batch<T>;
-  constexpr int L = int(B::size);
-  B acc[R][VECS];
+void small_gemm_block(int n, int depth, const T* A, std::size_t a_row, std::size_t a_step,
+                      const T* B, std::size_t ldb, T* C, std::size_t ldc, bool accumulate) {
+  using Vec = xsimd::batch<T>;
+  constexpr int L = int(Vec::size);
+  Vec acc[R][VECS];
   for (int r = 0; r < R; ++r)
-    for (int v = 0; v < VECS; ++v) acc[r][v] = B(T(0));
-  for (int c = 0; c < Cg; ++c) {
-    B u[VECS];
-    for (int v = 0; v < VECS; ++v) u[v] = B::load_unaligned(U + std::size_t(c) * Kg + v * L);
+    for (int v = 0; v < VECS; ++v)
+      acc[r][v] = accumulate && r < n ? Vec::load_unaligned(C + r * ldc + v * L) : Vec(T(0));
+  for (int i = 0; i < depth; ++i) {
+    Vec b[VECS];
+    for (int v = 0; v < VECS; ++v) b[v] = Vec::load_unaligned(B + i * ldb + v * L);
     for (int r = 0; r < R; ++r) {
-      const B x(V[std::size_t(r < n ? r : 0) * Cg + c]);
-      for (int v = 0; v < VECS; ++v) acc[r][v] = xsimd::fma(x, u[v], acc[r][v]);
+      const Vec a(A[std::size_t(r < n ? r : 0) * a_row + i * a_step]);
+      for (int v = 0; v < VECS; ++v) acc[r][v] = xsimd::fma(a, b[v], acc[r][v]);
     }
   }
   for (int r = 0; r < R && r < n; ++r)
-    for (int v = 0; v < VECS; ++v) acc[r][v].store_unaligned(M + std::size_t(r) * Kg + v * L);
+    for (int v = 0; v < VECS; ++v) acc[r][v].store_unaligned(C + r * ldc + v * L);
 }
 
 /// M (rows x Kg) = V (rows x Cg) * U (Cg x Kg), row-major: the forward's product at one
-/// position. 14 tiles x 32 channels per block (28 sums), 24 x 16 where 16 channels are left.
+/// position, over the input channels. 14 tiles x 32 channels per block (28 sums), 24 x 16 where
+/// 16 channels are left.
 template <typename T>
 void tiles_times_filters(int rows, int Kg, int Cg, const T* V, const T* U, T* M) {
   constexpr int L = int(xsimd::batch<T>::size);
+  const std::size_t cg = std::size_t(Cg), kg = std::size_t(Kg);
   int k0 = 0;
   for (; k0 + 2 * L <= Kg; k0 += 2 * L)
     for (int t0 = 0; t0 < rows; t0 += 14)
-      tiles_times_filters_block<14, 2>(std::min(14, rows - t0), Kg, Cg, V + std::size_t(t0) * Cg,
-                                       U + k0, M + std::size_t(t0) * Kg + k0);
+      small_gemm_block<14, 2>(std::min(14, rows - t0), Cg, V + t0 * cg, cg, 1, U + k0, kg,
+                              M + t0 * kg + k0, kg, false);
   for (; k0 < Kg; k0 += L)
     for (int t0 = 0; t0 < rows; t0 += 24)
-      tiles_times_filters_block<24, 1>(std::min(24, rows - t0), Kg, Cg, V + std::size_t(t0) * Cg,
-                                       U + k0, M + std::size_t(t0) * Kg + k0);
-}
-
-/// dU[r][.] += sum over tiles t of V[t][r] dM[t][.] for R neighbouring input channels r and
-/// VECS vectors of output channels: dM's vectors loaded once per tile, R neighbouring values of
-/// V's row t broadcast against them.
-template <int R, int VECS, typename T>
-void filter_gradient_block(int rows, int Kg, int Cg, const T* V, const T* dM, T* dU) {
-  using B = xsimd::batch<T>;
-  constexpr int L = int(B::size);
-  B acc[R][VECS];
-  for (int r = 0; r < R; ++r)
-    for (int v = 0; v < VECS; ++v) acc[r][v] = B::load_unaligned(dU + std::size_t(r) * Kg + v * L);
-  for (int t = 0; t < rows; ++t) {
-    B d[VECS];
-    for (int v = 0; v < VECS; ++v) d[v] = B::load_unaligned(dM + std::size_t(t) * Kg + v * L);
-    for (int r = 0; r < R; ++r) {
-      const B x(V[std::size_t(t) * Cg + r]);
-      for (int v = 0; v < VECS; ++v) acc[r][v] = xsimd::fma(x, d[v], acc[r][v]);
-    }
-  }
-  for (int r = 0; r < R; ++r)
-    for (int v = 0; v < VECS; ++v) acc[r][v].store_unaligned(dU + std::size_t(r) * Kg + v * L);
+      small_gemm_block<24, 1>(std::min(24, rows - t0), Cg, V + t0 * cg, cg, 1, U + k0, kg,
+                              M + t0 * kg + k0, kg, false);
 }
 
 /// dU (Cg x Kg) += V^T (Cg x rows) dM (rows x Kg), row-major: the weight gradient's product at
-/// one position. 8 input x 32 output channels per block (16 sums), 16 x 16 where 16 output
-/// channels are left (Cg is a multiple of 16).
+/// one position, over the tiles. 8 input x 32 output channels per block (16 sums), 16 x 16
+/// where 16 output channels are left (Cg is a multiple of 16).
 template <typename T>
 void filter_gradient(int rows, int Kg, int Cg, const T* V, const T* dM, T* dU) {
   constexpr int L = int(xsimd::batch<T>::size);
+  const std::size_t cg = std::size_t(Cg), kg = std::size_t(Kg);
   int k0 = 0;
   for (; k0 + 2 * L <= Kg; k0 += 2 * L)
     for (int c0 = 0; c0 < Cg; c0 += 8)
-      filter_gradient_block<8, 2>(rows, Kg, Cg, V + c0, dM + k0, dU + std::size_t(c0) * Kg + k0);
+      small_gemm_block<8, 2>(8, rows, V + c0, 1, cg, dM + k0, kg, dU + c0 * kg + k0, kg, true);
   for (; k0 < Kg; k0 += L)
     for (int c0 = 0; c0 < Cg; c0 += 16)
-      filter_gradient_block<16, 1>(rows, Kg, Cg, V + c0, dM + k0, dU + std::size_t(c0) * Kg + k0);
+      small_gemm_block<16, 1>(16, rows, V + c0, 1, cg, dM + k0, kg, dU + c0 * kg + k0, kg, true);
 }
 
 /// Step 2 with channels in the lanes, for the images [n0, n0 + cols / tiles) of group grp:
