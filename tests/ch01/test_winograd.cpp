@@ -208,14 +208,14 @@ TEST_CASE("Winograd with 16 channels in each vector (C/G, K/G multiples of 16) e
   // a time) and partial tiles; padding 0..3 covers crops in backward-data (2 - pad < 0);
   // 48 channels is three blocks of lanes; groups of 16 put each group's channels at an offset.
   const ConvGeometry configs[] = {
-      geometry(2, 16, 16, 7, 5, 1, 1, 1),     // smaller than a tile row of 16 pixels
-      geometry(1, 16, 32, 17, 19, 1, 1, 1),   // a 16-pixel run plus a partial one
-      geometry(2, 32, 16, 9, 33, 0, 2, 1),    // asymmetric padding, two whole runs in a row
-      geometry(1, 48, 16, 11, 12, 3, 3, 1),   // padding 3: backward-data crops by 1
-      geometry(2, 32, 32, 6, 6, 2, 0, 2),     // 2 groups of 16
-      geometry(1, 16, 16, 1, 1, 1, 1, 1),     // one pixel
-      geometry(3, 16, 48, 8, 8, 1, 1, 1),     // 8 x 8 images, three output blocks
-      geometry(2, 80, 32, 6, 7, 1, 1, 1),     // more than 64 channels: the GEMMs go to gemm()
+      geometry(2, 16, 16, 7, 5, 1, 1, 1),    // smaller than a tile row of 16 pixels
+      geometry(1, 16, 32, 17, 19, 1, 1, 1),  // a 16-pixel run plus a partial one
+      geometry(2, 32, 16, 9, 33, 0, 2, 1),   // asymmetric padding, two whole runs in a row
+      geometry(1, 48, 16, 11, 12, 3, 3, 1),  // padding 3: backward-data crops by 1
+      geometry(2, 32, 32, 6, 6, 2, 0, 2),    // 2 groups of 16
+      geometry(1, 16, 16, 1, 1, 1, 1, 1),    // one pixel
+      geometry(3, 16, 48, 8, 8, 1, 1, 1),    // 8 x 8 images, three output blocks
+      geometry(2, 80, 32, 6, 7, 1, 1, 1),    // more than 64 channels: the GEMMs go to gemm()
   };
   for (const ConvGeometry& g : configs) {
     REQUIRE(winograd_channels_in_lanes(g));

@@ -25,9 +25,9 @@
 #include <xsimd/xsimd.hpp>
 
 #include "convbook/conv/im2col.hpp"
-#include "convbook/prefetch.hpp"
 #include "convbook/conv/workspace.hpp"
 #include "convbook/error.hpp"
+#include "convbook/prefetch.hpp"
 
 namespace convbook {
 

@@ -16,11 +16,11 @@
 #include <xsimd/xsimd.hpp>
 
 #include "convbook/conv/im2col.hpp"
-#include "convbook/prefetch.hpp"
 #include "convbook/conv/workspace.hpp"
 #include "convbook/error.hpp"
 #include "convbook/gemm/gemm.hpp"
 #include "convbook/gemm/transpose.hpp"
+#include "convbook/prefetch.hpp"
 
 namespace convbook {
 
@@ -102,7 +102,8 @@ void winograd_filter_transform(const T* w, T* u, std::size_t stride) {
 /// transformed values are stored kTileLanes in a row.
 constexpr int kTileLanes = 16;
 
-/// Whether the channels-in-the-lanes kernels run (see "Channels in the lanes" below): Cg and Kg both multiples of kTileLanes.
+/// Whether the channels-in-the-lanes kernels run (see "Channels in the lanes" below): Cg and Kg
+/// both multiples of kTileLanes.
 bool channels_in_lanes(const ConvGeometry& g) {
   return (g.C / g.G) % kTileLanes == 0 && (g.K / g.G) % kTileLanes == 0;
 }
@@ -811,6 +812,26 @@ void filter_gradient(int rows, int Kg, int Cg, const T* V, const T* dM, T* dU) {
       small_gemm_block<16, 1>(16, rows, V + c0, 1, cg, dM + k0, kg, dU + c0 * kg + k0, kg, true);
 }
 
+/// For each image i < images of a round and each block of 16 channels c0 < channels (their
+/// planes at first + i * image_stride + c0 * plane): interleave(planes) fills a blocked plane,
+/// the next block's planes (after the last, the next image's first) are asked for, then
+/// tiles(i, c0) cuts and transforms the block's tiles while they arrive.
+template <typename T, typename Interleave, typename Tiles>
+void over_channel_blocks(const T* first, std::size_t image_stride, std::size_t plane, int images,
+                         int channels, Interleave interleave, Tiles tiles) {
+  const std::size_t block = kTileLanes * plane;
+  for (int i = 0; i < images; ++i)
+    for (int c0 = 0; c0 < channels; c0 += kTileLanes) {
+      const T* planes = first + i * image_stride + c0 * plane;
+      interleave(planes);
+      if (c0 + kTileLanes < channels)
+        prefetch_next(planes + block, block);
+      else if (i + 1 < images)
+        prefetch_next(first + (i + 1) * image_stride, block);
+      tiles(i, c0);
+    }
+}
+
 /// Step 2 with channels in the lanes, for the images [n0, n0 + cols / tiles) of group grp:
 /// V[xi][t][c] = position xi of the transformed tile t, channel c.
 template <int m, typename T>
@@ -822,23 +843,21 @@ void blocked_input_tiles(const ConvGeometry& g, const T* x, int grp, int n0, int
   const int tiles = tiles_h * tiles_w, images = cols / tiles;
   const int Hp = padded_side<m>(g.P()), Wp = padded_side<m>(g.Q());
   const std::size_t HW = std::size_t(g.H) * g.W;
-  for (int i = 0; i < images; ++i)
-    for (int c0 = 0; c0 < Cg; c0 += kTileLanes) {
-      const T* planes = x + (std::size_t(n0 + i) * g.C + grp * Cg + c0) * HW;
-      interleave_planes(planes, HW, g.H, g.W, g.pad_h, g.pad_w, Hp, Wp, pb);
-      if (c0 + kTileLanes < Cg)  // the next block, or the next image's first, while this one runs
-        prefetch_next(planes + kTileLanes * HW, kTileLanes * HW);
-      else if (i + 1 < images)
-        prefetch_next(x + (std::size_t(n0 + i + 1) * g.C + grp * Cg) * HW, kTileLanes * HW);
-      for (int ty = 0; ty < tiles_h; ++ty)
-        for (int tx = 0; tx < tiles_w; ++tx) {
-          const int t = i * tiles + ty * tiles_w + tx;
-          T d[alpha][alpha][kTileLanes];
-          load_window<alpha, m>(pb, Wp, ty, tx, d);
-          winograd_input_transform<m>(d, V + std::size_t(t) * Cg + c0, std::size_t(cols) * Cg,
-                                      kTileLanes);
-        }
-    }
+  over_channel_blocks(
+      x + (std::size_t(n0) * g.C + grp * Cg) * HW, std::size_t(g.C) * HW, HW, images, Cg,
+      [&](const T* planes) {
+        interleave_planes(planes, HW, g.H, g.W, g.pad_h, g.pad_w, Hp, Wp, pb);
+      },
+      [&](int i, int c0) {
+        for (int ty = 0; ty < tiles_h; ++ty)
+          for (int tx = 0; tx < tiles_w; ++tx) {
+            const int t = i * tiles + ty * tiles_w + tx;
+            T d[alpha][alpha][kTileLanes];
+            load_window<alpha, m>(pb, Wp, ty, tx, d);
+            winograd_input_transform<m>(d, V + std::size_t(t) * Cg + c0, std::size_t(cols) * Cg,
+                                        kTileLanes);
+          }
+      });
 }
 
 // The forward with channels in the lanes: winograd_forward's steps and threads, blocked.
@@ -896,8 +915,8 @@ void winograd_forward_blocked(const ConvGeometry& g, const T* x, const T* w, con
               for (int tx = 0; tx < tiles_w; ++tx) {
                 const int t = i * tiles + ty * tiles_w + tx;
                 T out[m][m][kTileLanes];
-                winograd_output_transform<m>(M + std::size_t(t) * Kg + k0,
-                                             std::size_t(cols) * Kg, kTileLanes, out);
+                winograd_output_transform<m>(M + std::size_t(t) * Kg + k0, std::size_t(cols) * Kg,
+                                             kTileLanes, out);
                 T* base = yb + (std::size_t(ty) * m * Qb + std::size_t(tx) * m) * kTileLanes;
                 for (int a = 0; a < m; ++a)
                   for (int b = 0; b < m; ++b)
@@ -943,23 +962,19 @@ void winograd_weight_gradient_blocked(const ConvGeometry& g, const T* x, const T
       for (int grp = 0; grp < g.G; ++grp) {
         blocked_input_tiles<m>(g, x, grp, n0, cols, V, pb);
         // dM[xi][t][k] = A dY A^T of tile t, 16 output channels at a time
-        for (int i = 0; i < images; ++i)
-          for (int k0 = 0; k0 < Kg; k0 += kTileLanes) {
-            const T* planes = dy + (std::size_t(n0 + i) * g.K + grp * Kg + k0) * PQ;
-            interleave_planes(planes, PQ, P, Q, 0, 0, Pb, Qb, dyb);
-            if (k0 + kTileLanes < Kg)  // the next block, or the next image's first
-              prefetch_next(planes + kTileLanes * PQ, kTileLanes * PQ);
-            else if (i + 1 < images)
-              prefetch_next(dy + (std::size_t(n0 + i + 1) * g.K + grp * Kg) * PQ, kTileLanes * PQ);
-            for (int ty = 0; ty < tiles_h; ++ty)
-              for (int tx = 0; tx < tiles_w; ++tx) {
-                const int tile = i * tiles + ty * tiles_w + tx;
-                T d[m][m][kTileLanes];
-                load_window<m, m>(dyb, Qb, ty, tx, d);
-                winograd_output_adjoint<m>(d, dM + std::size_t(tile) * Kg + k0,
-                                           std::size_t(cols) * Kg, kTileLanes);
-              }
-          }
+        over_channel_blocks(
+            dy + (std::size_t(n0) * g.K + grp * Kg) * PQ, std::size_t(g.K) * PQ, PQ, images, Kg,
+            [&](const T* planes) { interleave_planes(planes, PQ, P, Q, 0, 0, Pb, Qb, dyb); },
+            [&](int i, int k0) {
+              for (int ty = 0; ty < tiles_h; ++ty)
+                for (int tx = 0; tx < tiles_w; ++tx) {
+                  const int tile = i * tiles + ty * tiles_w + tx;
+                  T d[m][m][kTileLanes];
+                  load_window<m, m>(dyb, Qb, ty, tx, d);
+                  winograd_output_adjoint<m>(d, dM + std::size_t(tile) * Kg + k0,
+                                             std::size_t(cols) * Kg, kTileLanes);
+                }
+            });
         for (int xi = 0; xi < positions; ++xi) {
           const T* V_xi = V + std::size_t(xi) * cols * Cg;
           const T* dM_xi = dM + std::size_t(xi) * cols * Kg;
