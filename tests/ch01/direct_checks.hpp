@@ -133,6 +133,42 @@ TEST_CASE("depthwise equals naive on small planes with every padding", "[conv][d
   CHECK(same_size == 42);
 }
 
+TEST_CASE("depthwise 3x3 equals naive on planes held in registers", "[conv][depthwise]") {
+  // 3x3, padding 1: planes of up to 4 vectors (64 floats, 32 doubles) whose rows fit in one
+  // vector are moved by register shuffles. The images give 1 to 4 vectors, full (4x4, 2x16,
+  // 8x8, 4x8) and partial (3x5, 7x7: one lane in the last), rows of 1 pixel and of a whole
+  // vector (16 floats, 8 doubles), in float and in double; 9x9 and 2x17 stay on the masked
+  // loads in both.
+  const std::vector<Pair> images = {{1, 1}, {3, 5}, {4, 4}, {2, 16}, {5, 6}, {6, 8},
+                                    {7, 7}, {8, 8}, {4, 8}, {3, 7},  {9, 9}, {2, 17}};
+  const Pair one = {1, 1};
+  const int lanes = int(xsimd::batch<T>::size);  // 16 floats, 8 doubles with AVX-512
+  std::vector<T> ws;
+  int in_registers = 0;
+  for (const Pair& image : images) {
+    for (const auto& [N, bias] : kBatchBias) {
+      const ConvGeometry g = geometry(N, 6, 6, 6, image, {3, 3}, one, one, one);
+      INFO(g.H << "x" << g.W << " N" << N << ", " << lanes << " lanes");
+      const bool fits = g.W <= lanes && g.H * g.W <= 4 * lanes;
+      CHECK(depthwise_in_registers<T>(g) == fits);
+      in_registers += fits;
+      check_matches_naive(Kernel::Depthwise, g, bias, ws);
+    }
+  }
+  if (lanes == 16) CHECK(in_registers == 2 * 10);  // all but 9x9 and 2x17
+  if (lanes == 8) CHECK(in_registers == 2 * 6);    // 1x1 3x5 4x4 5x6 4x8 3x7
+  // large enough for every thread (a thread's share of planes ends inside an image)
+  const ConvGeometry g = geometry(6, 40, 40, 40, {8, 8}, {3, 3}, one, one, one);
+  CHECK(depthwise_in_registers<T>(g) == (lanes >= 16));
+  check_matches_naive(Kernel::Depthwise, g, true, ws);
+  // only 3x3 with padding 1, stride 1, dilation 1
+  CHECK_FALSE(depthwise_in_registers<T>(geometry(1, 6, 6, 6, {4, 4}, {5, 5}, one, {2, 2}, one)));
+  CHECK_FALSE(depthwise_in_registers<T>(geometry(1, 6, 6, 6, {4, 4}, {3, 3}, {2, 2}, one, one)));
+  CHECK_FALSE(depthwise_in_registers<T>(geometry(1, 6, 6, 6, {4, 4}, {3, 3}, one, {2, 2}, {2, 2})));
+  CHECK_FALSE(depthwise_in_registers<T>(geometry(1, 6, 6, 6, {4, 4}, {3, 3}, one, {0, 0}, one)));
+  CHECK_FALSE(depthwise_in_registers<T>(geometry(1, 6, 6, 3, {4, 4}, {3, 3}, one, one, one)));
+}
+
 TEST_CASE("direct and depthwise equal naive on layers large enough to run in parallel",
           "[conv][direct][depthwise]") {
   // The grids above are small enough that the kernels run them on one thread (starting a team

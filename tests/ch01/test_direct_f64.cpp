@@ -11,6 +11,7 @@
 #include <cmath>
 #include <limits>
 #include <vector>
+#include <xsimd/xsimd.hpp>
 
 #include "convbook/conv/direct.hpp"
 #include "convbook/conv/pointwise.hpp"

@@ -452,6 +452,12 @@ void same_masks(const ConvGeometry& g, const SamePlane& F, T* table) {
   }
 }
 
+/// Inlined whatever GCC's heuristics say: the helpers of the depthwise kernels below hand whole
+/// planes of registers (std::array<Batch<T>, N>) to each other, which a call would spill to the
+/// stack. Without it the 8x8 depthwise forward of `convbook bench conv` took 1.0 instead of 0.27
+/// ms.
+#define CONVBOOK_INLINE [[gnu::always_inline]] inline
+
 //! [depthwise-unroll]
 // f(std::integral_constant<int, 0>()), ..., f(std::integral_constant<int, N-1>()): a loop the
 // compiler's front end unrolls, so that the arrays it indexes (the VB sums of a register block)
@@ -459,12 +465,12 @@ void same_masks(const ConvGeometry& g, const SamePlane& F, T* table) {
 // replacement runs before it unrolls loops) and stored every sum after every FMA, as the
 // disassembly of the kernel showed.
 template <typename F, int... I>
-void unroll_impl(F& f, std::integer_sequence<int, I...>) {
+CONVBOOK_INLINE void unroll_impl(F& f, std::integer_sequence<int, I...>) {
   (f(std::integral_constant<int, I>()), ...);
 }
 
 template <int N, typename F>
-void unroll(F f) {
+CONVBOOK_INLINE void unroll(F f) {
   unroll_impl(f, std::make_integer_sequence<int, N>());
 }
 //! [depthwise-unroll]
@@ -597,6 +603,233 @@ T lane_sum(const Batch<T>& v) {
   return std::accumulate(partial, partial + Batch<T>::size, T(0));
 }
 
+// ---- depthwise 3x3 on small planes: the whole plane in registers ----
+
+//! [depthwise-small-idea]
+// A plane of at most kSmallVectors vectors fits in registers whole: an 8x8 plane of floats is
+// 4 vectors of 16 lanes, two image rows each. same_block reads it 9 times through masked loads,
+// 8 of the 9 shifted off the 64-byte lines, so each of those loads touches two cache lines, and
+// the loads, not the FMAs, set its pace. For a 3x3 kernel with padding 1 (the depthwise layers
+// of MobileNet and ShuffleNet) the nine taps factor into three columns and three rows:
+//   h_s[o]    = x[o + s - 1], zero where column q + s - 1 is outside the image  (s = 0, 1, 2)
+//   part_r[o] = w[r][0] * h_0[o] + w[r][1] * h_1[o] + w[r][2] * h_2[o]           (kernel row r)
+//   y[o]      = part_0[o - W] + part_1[o] + part_2[o + W],  zero outside the plane
+// The plane moves one column (h_0, h_2) and the row sums one row (part_0, part_2) by taking
+// lanes across two neighbouring vectors, one shuffle (vpermt2ps) each: per vector 4 shuffles,
+// 9 FMAs and 2 adds, all in registers, and the plane is loaded once. The backward factors the
+// same way: dx is this convolution of dy with the kernel turned by 180 degrees, and
+//   dw[r][s] = sum_o dy[o - (r - 1) W] * h_s[o]
+// (dy moved by rows, x by columns: 4 shuffles per vector for the 9 weight gradients).
+constexpr int kSmallVectors = 4;
+//! [depthwise-small-idea]
+
+//! [depthwise-lane-shift]
+/// A window of lanes across two vectors: lanes [start, start + lanes) of lo's lanes followed by
+/// hi's (0 <= start <= lanes). With AVX-512 one vpermt2ps / vpermt2pd whose index vector is
+/// built once; elsewhere through memory.
+template <typename T>
+struct LaneShift {
+#if XSIMD_WITH_AVX512F
+  __m512i index;  // lane l takes value start + l of (lo, hi)
+#else
+  int start;
+#endif
+};
+
+template <typename T>
+LaneShift<T> lane_shift(int start) {
+#if XSIMD_WITH_AVX512F
+  if constexpr (sizeof(T) == 4) {
+    return {
+        _mm512_add_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+                         _mm512_set1_epi32(start))};
+  } else {
+    return {_mm512_add_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), _mm512_set1_epi64(start))};
+  }
+#else
+  return {start};
+#endif
+}
+
+template <typename T>
+CONVBOOK_INLINE Batch<T> shifted(const Batch<T>& lo, const Batch<T>& hi,
+                                 const LaneShift<T>& shift) {
+#if XSIMD_WITH_AVX512F
+  if constexpr (sizeof(T) == 4) {
+    return _mm512_permutex2var_ps(lo, shift.index, hi);
+  } else {
+    return _mm512_permutex2var_pd(lo, shift.index, hi);
+  }
+#else
+  alignas(64) T both[2 * Batch<T>::size];
+  lo.store_aligned(both);
+  hi.store_aligned(both + Batch<T>::size);
+  return Batch<T>::load_unaligned(both + shift.start);
+#endif
+}
+
+/// v where the bit of `mask` is set, zero in the other lanes.
+template <typename T>
+CONVBOOK_INLINE Batch<T> zero_unless(LaneMask mask, const Batch<T>& v) {
+#if XSIMD_WITH_AVX512F
+  if constexpr (sizeof(T) == 4) {
+    return _mm512_maskz_mov_ps(__mmask16(mask), v);
+  } else {
+    return _mm512_maskz_mov_pd(__mmask8(mask), v);
+  }
+#else
+  alignas(64) T lanes[Batch<T>::size];
+  v.store_aligned(lanes);
+  for (std::size_t l = 0; l < Batch<T>::size; ++l)
+    if (!(mask >> l & 1)) lanes[l] = T(0);
+  return Batch<T>::load_aligned(lanes);
+#endif
+}
+//! [depthwise-lane-shift]
+
+/// The four moves of the small-plane kernels, for planes W values wide.
+template <typename T>
+struct SmallShifts {
+  LaneShift<T> left, right, up, down;  // lane o gets o - 1, o + 1, o - W, o + W
+  explicit SmallShifts(int W)
+      : left(lane_shift<T>(int(Batch<T>::size) - 1)),
+        right(lane_shift<T>(1)),
+        up(lane_shift<T>(int(Batch<T>::size) - W)),
+        down(lane_shift<T>(W)) {}
+};
+
+/// A plane of NV vectors in registers, with a zero vector before and after it (index v + 1
+/// holds vector v), so that the shifts at its ends bring in zeros.
+template <int NV, typename T>
+using PaddedPlane = std::array<Batch<T>, NV + 2>;
+
+/// Loads a plane of the tensor: whole vectors as they are, the last masked to the plane.
+template <int NV, typename T>
+CONVBOOK_INLINE PaddedPlane<NV, T> load_plane(const SamePlane& F, const T* plane, const T* masks) {
+  PaddedPlane<NV, T> p;
+  p[0] = p[NV + 1] = Batch<T>(T(0));
+  unroll<NV>([&](auto v) {
+    const T* at = plane + v * Batch<T>::size;
+    p[v + 1] = v + 1 < F.vectors ? Batch<T>::load_unaligned(at)
+                                 : load_masked(at, mask_at(masks, v * (F.taps + 1) + F.taps));
+  });
+  return p;
+}
+
+/// Stores NV vectors to a plane of the tensor, the last masked to the plane.
+template <int NV, typename T>
+CONVBOOK_INLINE void store_plane(const SamePlane& F, const std::array<Batch<T>, NV>& out,
+                                 const T* masks, T* plane) {
+  unroll<NV>([&](auto v) {
+    T* at = plane + v * Batch<T>::size;
+    if (v + 1 < F.vectors) {
+      out[v].store_unaligned(at);
+    } else {
+      store_masked(at, mask_at(masks, v * (F.taps + 1) + F.taps), out[v]);
+    }
+  });
+}
+
+/// h[s][v] = vector v of the plane moved by s - 1 columns, zero where that column is outside the
+/// image: the masks of taps (1, 0) and (1, 2), which hold exactly those lanes.
+template <int NV, typename T>
+CONVBOOK_INLINE std::array<std::array<Batch<T>, NV>, 3> column_shifts(const PaddedPlane<NV, T>& in,
+                                                                      const SmallShifts<T>& sh,
+                                                                      const T* masks) {
+  std::array<std::array<Batch<T>, NV>, 3> h;
+  unroll<NV>([&](auto v) {
+    const T* masks_v = masks + v * (9 + 1);  // 3x3 taps and the plane
+    h[0][v] = zero_unless(mask_at(masks_v, 3), shifted(in[v], in[v + 1], sh.left));
+    h[1][v] = in[v + 1];
+    h[2][v] = zero_unless(mask_at(masks_v, 5), shifted(in[v + 1], in[v + 2], sh.right));
+  });
+  return h;
+}
+
+//! [depthwise-small-conv]
+/// The 3x3 convolution with padding 1 of a plane in registers, the weights w9 broadcast (row
+/// by row): the row sums of the columns, then the rows moved into place.
+template <int NV, typename T>
+CONVBOOK_INLINE std::array<Batch<T>, NV> small_conv(const PaddedPlane<NV, T>& in,
+                                                    const Batch<T> (&w9)[9],
+                                                    const SmallShifts<T>& sh, const T* masks) {
+  using B = Batch<T>;
+  const auto h = column_shifts<NV>(in, sh, masks);
+  PaddedPlane<NV, T> part[3];  // kernel row r summed over its columns, zero ends
+  for (int r = 0; r < 3; ++r) {
+    part[r][0] = part[r][NV + 1] = B(T(0));
+    unroll<NV>([&](auto v) {
+      part[r][v + 1] = xsimd::fma(w9[3 * r + 2], h[2][v],
+                                  xsimd::fma(w9[3 * r + 1], h[1][v], w9[3 * r] * h[0][v]));
+    });
+  }
+  std::array<B, NV> out;
+  unroll<NV>([&](auto v) {
+    out[v] = shifted(part[0][v], part[0][v + 1], sh.up) + part[1][v + 1] +
+             shifted(part[2][v + 1], part[2][v + 2], sh.down);
+  });
+  return out;
+}
+//! [depthwise-small-conv]
+
+/// One plane of the forward on a small plane: y = small_conv(x) + init.
+template <int NV, typename T>
+void small_forward_plane(const SamePlane& F, const SmallShifts<T>& sh, const T* in, const T* masks,
+                         const T* w, T init, T* out) {
+  using B = Batch<T>;
+  B w9[9];
+  for (int t = 0; t < 9; ++t) w9[t] = B(w[t]);
+  std::array<B, NV> y = small_conv<NV>(load_plane<NV>(F, in, masks), w9, sh, masks);
+  unroll<NV>([&](auto v) { y[v] += B(init); });
+  store_plane<NV>(F, y, masks, out);
+}
+
+//! [depthwise-small-backward]
+/// One plane of the backward on a small plane: dx = small_conv(dy) with the kernel turned by
+/// 180 degrees; sums[3r + s] += dy moved by 1 - r rows times x moved by s - 1 columns (dw, as
+/// vector sums), sums[9] += dy (db). x == nullptr skips dw, dx == nullptr skips dx.
+template <int NV, typename T>
+void small_backward_plane(const SamePlane& F, const SmallShifts<T>& sh, const T* x, const T* dy,
+                          const T* masks, const T* w, T* dx, T* sums) {
+  using B = Batch<T>;
+  constexpr int lanes = int(B::size);
+  const PaddedPlane<NV, T> grad = load_plane<NV>(F, dy, masks);
+  B db_sum = B::load_unaligned(sums + 9 * lanes);
+  unroll<NV>([&](auto v) { db_sum += grad[v + 1]; });
+  db_sum.store_unaligned(sums + 9 * lanes);
+  if (dx) {
+    B w9[9];
+    for (int t = 0; t < 9; ++t) w9[t] = B(w[8 - t]);
+    store_plane<NV>(F, small_conv<NV>(grad, w9, sh, masks), masks, dx);
+  }
+  if (!x) return;
+  const auto h = column_shifts<NV>(load_plane<NV>(F, x, masks), sh, masks);
+  std::array<std::array<B, NV>, 3> rows;  // rows[r][v]: dy moved by 1 - r rows
+  unroll<NV>([&](auto v) {
+    rows[0][v] = shifted(grad[v + 1], grad[v + 2], sh.down);
+    rows[1][v] = grad[v + 1];
+    rows[2][v] = shifted(grad[v], grad[v + 1], sh.up);
+  });
+  for (int r = 0; r < 3; ++r) {
+    for (int s = 0; s < 3; ++s) {
+      B dw_sum = B::load_unaligned(sums + (3 * r + s) * lanes);
+      unroll<NV>([&](auto v) { dw_sum = xsimd::fma(rows[r][v], h[s][v], dw_sum); });
+      dw_sum.store_unaligned(sums + (3 * r + s) * lanes);
+    }
+  }
+}
+//! [depthwise-small-backward]
+
+/// Calls op(std::integral_constant<int, NV>()) with NV = F.vectors (1 .. kSmallVectors).
+template <typename Op>
+void with_small_vectors(const SamePlane& F, Op op) {
+  static_assert(kSmallVectors == 4, "one call per plane size");
+  if (F.vectors == 1) return op(std::integral_constant<int, 1>());
+  if (F.vectors == 2) return op(std::integral_constant<int, 2>());
+  if (F.vectors == 3) return op(std::integral_constant<int, 3>());
+  op(std::integral_constant<int, 4>());
+}
+
 /// One thread's scratch for the "same" backward: per channel, the dw and db vector sums.
 template <typename T>
 std::size_t same_per_thread(const ConvGeometry& g) {
@@ -616,6 +849,15 @@ std::size_t depthwise_scratch(const ConvGeometry& g) {
 std::size_t conv2d_direct_workspace_size(const ConvGeometry& g) {
   return std::size_t(direct_threads(g)) * direct_per_thread<float>(g);
 }
+
+template <typename T>
+bool depthwise_in_registers(const ConvGeometry& g) {
+  constexpr int lanes = int(Batch<T>::size);
+  return depthwise_supports(g) && same_depthwise(g) && g.R == 3 && g.S == 3 && g.dil_h == 1 &&
+         g.dil_w == 1 && g.W <= lanes && g.H * g.W <= kSmallVectors * lanes;
+}
+template bool depthwise_in_registers<float>(const ConvGeometry&);
+template bool depthwise_in_registers<double>(const ConvGeometry&);
 
 std::size_t conv2d_depthwise_workspace_size(const ConvGeometry& g) {
   // The mask table is the exception: one entry per vector, and double has twice the vectors.
@@ -734,12 +976,28 @@ void forward_depthwise_same(const ConvGeometry& g, const T* x, const T* w, const
   const int planes = g.N * g.C, RS = g.R * g.S;
   T* masks = reserve_workspace(workspace, F.masks);
   same_masks(g, F, masks);
-#pragma omp parallel for schedule(static) num_threads(threads_for(g, planes))
-  for (int i = 0; i < planes; ++i) {
-    const int c = i % g.C;
-    prefetch_plane(F, x + std::size_t(i + 2) * F.HW);
-    same_plane(F, x + std::size_t(i) * F.HW, masks, w + std::size_t(c) * RS, bias ? bias[c] : T(0),
-               y + std::size_t(i) * F.HW);
+  // plane(in, w_c, init, out) on every plane, shared among the threads in memory order
+  auto over_planes = [&](auto plane) {
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads_for(g, planes))
+    for (int n = 0; n < g.N; ++n) {
+      for (int c = 0; c < g.C; ++c) {
+        const std::size_t at = (std::size_t(n) * g.C + c) * F.HW;
+        prefetch_plane(F, x + at + 2 * F.HW);
+        plane(x + at, w + std::size_t(c) * RS, bias ? bias[c] : T(0), y + at);
+      }
+    }
+  };
+  if (depthwise_in_registers<T>(g)) {
+    const SmallShifts<T> sh(g.W);
+    with_small_vectors(F, [&](auto nv) {
+      over_planes([&](const T* in, const T* w_c, T init, T* out) {
+        small_forward_plane<decltype(nv)::value>(F, sh, in, masks, w_c, init, out);
+      });
+    });
+  } else {
+    over_planes([&](const T* in, const T* w_c, T init, T* out) {
+      same_plane(F, in, masks, w_c, init, out);
+    });
   }
 }
 //! [depthwise-same-forward]
@@ -763,18 +1021,33 @@ void backward_depthwise_same(const ConvGeometry& g, const T* x, const T* w, cons
   const std::size_t per_thread = same_per_thread<T>(g), sums_size = std::size_t(RS + 1) * lanes;
   T* masks = reserve_workspace(workspace, F.masks + threads * per_thread);
   same_masks(g, F, masks);
+  // plane(x_i, dy_i, w_c, dx_i, sums_c) on every plane, shared among the threads in memory order
+  auto over_planes = [&](auto plane) {
 #pragma omp parallel num_threads(threads)
-  {
-    T* sums = masks + F.masks + omp_get_thread_num() * per_thread;  // per channel: dw, then db
-    std::fill(sums, sums + per_thread, T(0));
-#pragma omp for schedule(static)
-    for (int i = 0; i < planes; ++i) {
-      const int c = i % g.C;
-      const std::size_t at = std::size_t(i) * F.HW;
-      same_backward_plane(F, dw ? x + at : nullptr, dy + at, masks,
-                          w + std::size_t(c) * RS + RS - 1, dx ? dx + at : nullptr,
-                          sums + c * sums_size);
+    {
+      T* sums = masks + F.masks + omp_get_thread_num() * per_thread;  // per channel: dw, then db
+      std::fill(sums, sums + per_thread, T(0));
+#pragma omp for collapse(2) schedule(static)
+      for (int n = 0; n < g.N; ++n) {
+        for (int c = 0; c < g.C; ++c) {
+          const std::size_t at = (std::size_t(n) * g.C + c) * F.HW;
+          plane(dw ? x + at : nullptr, dy + at, w + std::size_t(c) * RS, dx ? dx + at : nullptr,
+                sums + c * sums_size);
+        }
+      }
     }
+  };
+  if (depthwise_in_registers<T>(g)) {
+    const SmallShifts<T> sh(g.W);
+    with_small_vectors(F, [&](auto nv) {
+      over_planes([&](const T* x_i, const T* dy_i, const T* w_c, T* dx_i, T* sums_c) {
+        small_backward_plane<decltype(nv)::value>(F, sh, x_i, dy_i, masks, w_c, dx_i, sums_c);
+      });
+    });
+  } else {
+    over_planes([&](const T* x_i, const T* dy_i, const T* w_c, T* dx_i, T* sums_c) {
+      same_backward_plane(F, x_i, dy_i, masks, w_c + RS - 1, dx_i, sums_c);
+    });
   }
   for (int t = 0; t < threads; ++t) {  // in thread order, so results do not vary run to run
     const T* sums = masks + F.masks + t * per_thread;

@@ -60,6 +60,13 @@ void conv2d_backward_direct(const ConvGeometry& g, const T* x, const T* w, const
 /// filter per channel; any kernel, stride, padding and dilation.
 bool depthwise_supports(const ConvGeometry& g);
 
+/// @brief Whether the depthwise kernels hold each plane of this layer in registers for T
+/// (float or double): depthwise 3x3, stride 1, padding 1, dilation 1, rows of at most one SIMD
+/// vector and planes of at most 4 vectors (8x8 for float, 4x8 for double with AVX-512). Such
+/// layers move the plane by register shuffles instead of reading it once per tap.
+template <typename T>
+bool depthwise_in_registers(const ConvGeometry& g);
+
 /// @brief Number of scalars conv2d_forward_depthwise and conv2d_backward_depthwise need (float
 /// or double).
 std::size_t conv2d_depthwise_workspace_size(const ConvGeometry& g);
