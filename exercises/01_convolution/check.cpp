@@ -3,6 +3,7 @@
 // compute in float in different orders, so we accept |yours - library| <= 1e-5 + 1e-4 |library|.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <string>
@@ -174,5 +175,29 @@ TEST_CASE("01.5 pack_a_sliver lays op(A) out for the microkernel", "[exercise]")
         sum += double(packed[std::size_t(p) * mr + r]) * B[std::size_t(p) * 3 + j];
       CHECK(std::abs(sum - C[std::size_t(4 + r) * 3 + j]) < 1e-3 * (1 + std::abs(sum)));
     }
+  }
+}
+
+TEST_CASE("01.6 depthwise3x3_by_rows agrees with the seven loops", "[exercise]") {
+  // Planes of one pixel, odd sizes, rows of 16 (a whole vector of floats) and the 8x8 plane of
+  // dw3x3_128_8x8; one channel, 3x3, padding 1.
+  const std::vector<std::array<int, 2>> planes = {{1, 1}, {3, 5}, {8, 8}, {7, 9}, {2, 16}};
+  for (const auto& [H, W] : planes) {
+    const ConvGeometry g = geometry(1, 1, H, W, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1);
+    INFO(describe(g));
+    const std::size_t n = std::size_t(H) * W;
+    const std::vector<float> x = random_vector(n, 1), dy = random_vector(n, 2),
+                             w_v = random_vector(9, 3);
+    std::array<float, 9> w{};
+    std::copy(w_v.begin(), w_v.end(), w.begin());
+    std::vector<float> y_ref(n), dx_ref(n), dw_ref(9, 0.f);
+    conv2d_forward_naive<float>(g, x.data(), w.data(), nullptr, y_ref.data());
+    conv2d_backward_naive<float>(g, x.data(), w.data(), dy.data(), dx_ref.data(), dw_ref.data(),
+                                 nullptr);
+    const std::vector<float> y = ex01::depthwise3x3_by_rows(H, W, x, w);
+    REQUIRE(y.size() == n);
+    CHECK(allclose_ratio(y, y_ref) <= 1);
+    const std::array<float, 9> dw = ex01::depthwise3x3_weight_grad_by_rows(H, W, x, dy);
+    CHECK(allclose_ratio(std::vector<float>(dw.begin(), dw.end()), dw_ref) <= 1);
   }
 }

@@ -31,4 +31,15 @@ std::vector<float> pack_a_sliver(bool /*trans_a*/, const std::vector<float>& /*A
   throw convbook::Error("exercise 01.5 (pack_a_sliver): not implemented yet");
 }
 
+std::vector<float> depthwise3x3_by_rows(int /*H*/, int /*W*/, const std::vector<float>& /*x*/,
+                                        const std::array<float, 9>& /*w*/) {
+  throw convbook::Error("exercise 01.6 (depthwise3x3_by_rows): not implemented yet");
+}
+
+std::array<float, 9> depthwise3x3_weight_grad_by_rows(int /*H*/, int /*W*/,
+                                                      const std::vector<float>& /*x*/,
+                                                      const std::vector<float>& /*dy*/) {
+  throw convbook::Error("exercise 01.6 (depthwise3x3_weight_grad_by_rows): not implemented yet");
+}
+
 }  // namespace convbook::ex01

@@ -1,6 +1,7 @@
 #pragma once
 /// @file exercise.hpp
-/// @brief Chapter 01's exercises: the output size, col2im, and the weight gradient by hand.
+/// @brief Chapter 01's exercises: the output size, col2im, the weight gradient by hand,
+/// Winograd's F(2, 3), a packed GEMM panel and the depthwise 3x3 factored into rows.
 ///
 /// Legend: N batch, C in-channels, K out-channels, H x W input, P x Q output, R x S kernel,
 /// G groups. Arrays are plain row-major std::vector<float>. `make exercise CH=01` checks your
@@ -62,5 +63,27 @@ std::array<float, 2> winograd_f2x3_1d(const std::array<float, 4>& d, const std::
 ///   microkernel reads mr consecutive values per step of p; rows past M are zeros
 std::vector<float> pack_a_sliver(bool trans_a, const std::vector<float>& A, int lda, int M, int i0,
                                  int p0, int kc, int mr);
+
+/// @brief Exercise 01.6: the 3x3 depthwise convolution with padding 1 of one plane, computed
+/// as the small-plane kernel does: the plane moved by one column (h_0, h_2), the kernel's three
+/// row sums of those, then the first and last row sums moved by one row.
+/// @param H  rows of the plane
+/// @param W  columns of the plane
+/// @param x  the plane, H*W values, row-major
+/// @param w  the filter, w[r*3 + s] for row r and column s
+/// @return y, H*W values: y[p][q] = sum over r, s of w[r][s] x[p + r - 1][q + s - 1], the
+///   terms outside the plane left out
+std::vector<float> depthwise3x3_by_rows(int H, int W, const std::vector<float>& x,
+                                        const std::array<float, 9>& w);
+
+/// @brief Exercise 01.6, backward: the weight gradient of depthwise3x3_by_rows, from dy moved
+/// by rows and x moved by columns.
+/// @param H   rows of the plane
+/// @param W   columns of the plane
+/// @param x   the forward input, H*W values
+/// @param dy  the upstream gradient dL/dy, H*W values
+/// @return dw, dw[r*3 + s] = sum over p, q of dy[p][q] x[p + r - 1][q + s - 1] (inside terms)
+std::array<float, 9> depthwise3x3_weight_grad_by_rows(int H, int W, const std::vector<float>& x,
+                                                      const std::vector<float>& dy);
 
 }  // namespace convbook::ex01

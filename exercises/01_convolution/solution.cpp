@@ -99,4 +99,55 @@ std::vector<float> pack_a_sliver(bool trans_a, const std::vector<float>& A, int 
 }
 //! [ex-pack-a]
 
+//! [ex-depthwise-rows]
+namespace {
+
+/// The flat plane v moved by d positions: entry o is v[o + d], zero past either end.
+std::vector<float> moved(const std::vector<float>& v, int d) {
+  const int n = int(v.size());
+  std::vector<float> out(v.size(), 0.f);
+  for (int o = std::max(0, -d); o < std::min(n, n - d); ++o) out[o] = v[o + d];
+  return out;
+}
+
+/// h_s: x moved by s - 1 columns, zero where column q + s - 1 leaves the image (there the flat
+/// move would wrap into the neighbouring row).
+std::vector<float> column_shift(int W, const std::vector<float>& x, int s) {
+  std::vector<float> h = moved(x, s - 1);
+  for (int o = 0; o < int(h.size()); ++o) {
+    const int q = o % W + s - 1;
+    if (q < 0 || q >= W) h[o] = 0.f;
+  }
+  return h;
+}
+
+}  // namespace
+
+std::vector<float> depthwise3x3_by_rows(int H, int W, const std::vector<float>& x,
+                                        const std::array<float, 9>& w) {
+  const std::vector<float> h[3] = {column_shift(W, x, 0), x, column_shift(W, x, 2)};
+  std::vector<float> y(std::size_t(H) * W, 0.f);
+  for (int r = 0; r < 3; ++r) {
+    std::vector<float> part(y.size());  // kernel row r on every output row
+    for (std::size_t o = 0; o < y.size(); ++o)
+      part[o] = w[3 * r] * h[0][o] + w[3 * r + 1] * h[1][o] + w[3 * r + 2] * h[2][o];
+    const std::vector<float> row = moved(part, (r - 1) * W);  // part_r[o + (r - 1) W]
+    for (std::size_t o = 0; o < y.size(); ++o) y[o] += row[o];
+  }
+  return y;
+}
+
+std::array<float, 9> depthwise3x3_weight_grad_by_rows(int /*H*/, int W, const std::vector<float>& x,
+                                                      const std::vector<float>& dy) {
+  const std::vector<float> h[3] = {column_shift(W, x, 0), x, column_shift(W, x, 2)};
+  std::array<float, 9> dw{};
+  for (int r = 0; r < 3; ++r) {
+    const std::vector<float> rows = moved(dy, -(r - 1) * W);  // dy[o - (r - 1) W]
+    for (int s = 0; s < 3; ++s)
+      for (std::size_t o = 0; o < x.size(); ++o) dw[3 * r + s] += rows[o] * h[s][o];
+  }
+  return dw;
+}
+//! [ex-depthwise-rows]
+
 }  // namespace convbook::ex01

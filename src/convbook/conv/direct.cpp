@@ -607,10 +607,11 @@ T lane_sum(const Batch<T>& v) {
 
 //! [depthwise-small-idea]
 // A plane of at most kSmallVectors vectors fits in registers whole: an 8x8 plane of floats is
-// 4 vectors of 16 lanes, two image rows each. same_block reads it 9 times through masked loads,
-// 8 of the 9 shifted off the 64-byte lines, so each of those loads touches two cache lines, and
-// the loads, not the FMAs, set its pace. For a 3x3 kernel with padding 1 (the depthwise layers
-// of MobileNet and ShuffleNet) the nine taps factor into three columns and three rows:
+// 4 vectors of 16 lanes, two image rows each. same_block loads it 9 times, once per tap, and
+// the loads set its pace: neither plain instead of masked loads nor (wrong, but timed) aligned
+// ones made it faster, while the same FMAs on shifts of a plane loaded once did. For a 3x3
+// kernel with padding 1 (the depthwise layers of MobileNet and ShuffleNet) the nine taps
+// factor into three columns and three rows:
 //   h_s[o]    = x[o + s - 1], zero where column q + s - 1 is outside the image  (s = 0, 1, 2)
 //   part_r[o] = w[r][0] * h_0[o] + w[r][1] * h_1[o] + w[r][2] * h_2[o]           (kernel row r)
 //   y[o]      = part_0[o - W] + part_1[o] + part_2[o + W],  zero outside the plane
@@ -968,7 +969,7 @@ namespace {
 
 //! [depthwise-same-forward]
 // The N*C planes, in memory order, shared among the threads; each is read from x and written to
-// y where it lies.
+// y where it lies, by small_forward_plane when it fits in registers, else by same_plane.
 template <typename T>
 void forward_depthwise_same(const ConvGeometry& g, const T* x, const T* w, const T* bias, T* y,
                             std::vector<T>& workspace) {
@@ -1006,7 +1007,8 @@ void forward_depthwise_same(const ConvGeometry& g, const T* x, const T* w, const
 // The N*C planes in memory order, shared among the threads as in the forward:
 //   dx = the same convolution of dy with the kernel turned by 180 degrees
 //   dw[tap] += dy . (x shifted by off(tap)), db += sum of dy
-// in one pass per plane (same_backward_block).
+// in one pass per plane (small_backward_plane when the plane fits in registers, else
+// same_backward_block).
 // Each thread keeps per channel R*S + 1 vector sums, reduced across lanes and added in thread
 // order at the end (deterministic for a given thread count). Giving each thread whole blocks of
 // 16 channels instead (no partial sums to combine) reads x, dy and dx in runs of 4 to 16 KB,

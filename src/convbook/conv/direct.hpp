@@ -73,7 +73,8 @@ std::size_t conv2d_depthwise_workspace_size(const ConvGeometry& g);
 
 /// @brief Same result as conv2d_forward_naive when depthwise_supports(g); the N*C planes run
 /// in parallel, read in place as flat vectors when the stride is 1 and the padding keeps the
-/// size (3x3 with padding 1, ...), else through the packed layout.
+/// size (3x3 with padding 1, ...), held in registers when depthwise_in_registers<T>(g), else
+/// through the packed layout.
 /// @param g          sizes and options
 /// @param x          input (N, C, H, W)
 /// @param w          weight (C, 1, R, S)
