@@ -109,29 +109,42 @@ TEST_CASE("im2col puts zeros where the kernel sees padding", "[conv]") {
 }
 
 TEST_CASE("col2im is the adjoint of im2col: <im2col(x), c> == <x, col2im(c)>", "[conv]") {
-  // The adjoint property is what makes col2im the backward of im2col.
-  ConvGeometry g;
-  g.C = 6;
-  g.G = 2;  // one group: 3 channels
-  g.H = 7;
-  g.W = 5;
-  g.R = 3;
-  g.S = 2;
-  g.stride_h = 2;
-  g.pad_h = 2;
-  g.pad_w = 1;
-  g.dil_h = 2;
-  const std::size_t n_x = 3 * 7 * 5, n_col = 3 * 3 * 2 * std::size_t(g.P()) * g.Q();
-  Rng rng(5);
-  std::vector<double> x(n_x), c(n_col), col(n_col), back(n_x);
-  for (auto& v : x) v = rng.normal();
-  for (auto& v : c) v = rng.normal();
-  im2col(g, x.data(), col.data());
-  col2im(g, c.data(), back.data());
-  double lhs = 0, rhs = 0;
-  for (std::size_t i = 0; i < n_col; ++i) lhs += col[i] * c[i];
-  for (std::size_t i = 0; i < n_x; ++i) rhs += x[i] * back[i];
-  CHECK(lhs == Approx(rhs).epsilon(1e-12));
+  // The adjoint property is what makes col2im the backward of im2col. Along the rows: stride 1
+  // (contiguous), stride 2 (summed split by column parity, on odd and even widths, with
+  // dilation and every padding parity) and stride 3 (the scatter).
+  struct Row {
+    int W, S, stride, pad, dil;
+  };
+  for (const Row& row : {Row{5, 2, 1, 1, 1}, Row{5, 3, 2, 1, 1}, Row{8, 3, 2, 1, 1},
+                         Row{9, 3, 2, 0, 2}, Row{6, 2, 2, 2, 1}, Row{11, 3, 3, 1, 1}}) {
+    ConvGeometry g;
+    g.C = 6;
+    g.G = 2;  // one group: 3 channels
+    g.H = 7;
+    g.W = row.W;
+    g.R = 3;
+    g.S = row.S;
+    g.stride_h = 2;
+    g.stride_w = row.stride;
+    g.pad_h = 2;
+    g.pad_w = row.pad;
+    g.dil_h = 2;
+    g.dil_w = row.dil;
+    INFO("W " << g.W << " S " << g.S << " stride " << g.stride_w << " pad " << g.pad_w
+              << " dilation " << g.dil_w);
+    const std::size_t n_x = 3 * 7 * std::size_t(g.W);
+    const std::size_t n_col = 3 * 3 * std::size_t(g.S) * g.P() * g.Q();
+    Rng rng(5);
+    std::vector<double> x(n_x), c(n_col), col(n_col), back(n_x);
+    for (auto& v : x) v = rng.normal();
+    for (auto& v : c) v = rng.normal();
+    im2col(g, x.data(), col.data());
+    col2im(g, c.data(), back.data());
+    double lhs = 0, rhs = 0;
+    for (std::size_t i = 0; i < n_col; ++i) lhs += col[i] * c[i];
+    for (std::size_t i = 0; i < n_x; ++i) rhs += x[i] * back[i];
+    CHECK(lhs == Approx(rhs).epsilon(1e-12));
+  }
 }
 
 TEST_CASE("Conv2d: im2col equals naive, forward and all gradients, on a grid of options",

@@ -72,48 +72,51 @@ void im2col(const ConvGeometry& g, const T* x, T* col) {
 //! [col2im]
 // col: (Cg*R*S, P*Q)  x: (Cg, H, W); the same walk as im2col with the copy turned around into
 // a sum, because a pixel appears in every receptive field that covers it.
+// At stride 2 along a row, tap s lands on every other column, 2q + v0: a scatter with gaps that
+// does not vectorize. So each row of x is first summed split by column parity, the even columns
+// in its first half and the odd ones in its second (for tap s a contiguous run: column 2q + v0
+// is entry q + (v0 - parity) / 2 of its half), and put back in column order once the channel is
+// done. Every pixel still receives its terms in the same order (r, then s).
+constexpr int kMaxSplitRow = 1024;  // wider rows (far beyond CIFAR's) keep the scatter
+
 template <typename T>
 void col2im(const ConvGeometry& g, const T* col, T* x) {
   const int P = g.P(), Q = g.Q(), Cg = g.C / g.G;
+  const bool halves = g.stride_w == 2 && g.W <= kMaxSplitRow;
+  const int even = (g.W + 1) / 2;  // columns 0, 2, 4, ...: the first half of a row while summing
   std::fill(x, x + std::size_t(Cg) * g.H * g.W, T(0));
   for (int c = 0; c < Cg; ++c) {
+    T* x_c = x + std::size_t(c) * g.H * g.W;
     for (int r = 0; r < g.R; ++r) {
       for (int s = 0; s < g.S; ++s) {
         const T* row = col + std::size_t((c * g.R + r) * g.S + s) * P * Q;
         int q_lo, q_hi;
         inside_range(g.W, g.stride_w, g.pad_w, s * g.dil_w, Q, q_lo, q_hi);
         const int v0 = s * g.dil_w - g.pad_w;
-        // Stride 2, dilation 1: taps s and s + 1 land on neighbouring columns 2q + v0 and
-        // 2q + v0 + 1, so they are summed as a pair, one contiguous run the compiler vectorizes
-        // where either alone would be a scatter with gaps.
-        const bool pair = g.stride_w == 2 && g.dil_w == 1 && s + 1 < g.S;
-        int b_lo = 0, b_hi = 0;
-        if (pair) inside_range(g.W, g.stride_w, g.pad_w, s + 1, Q, b_lo, b_hi);
-        const int both_lo = std::max(q_lo, b_lo), both_hi = std::min(q_hi, b_hi);
+        const int parity = v0 & 1;  // also for v0 < 0 (two's complement)
         for (int p = 0; p < P; ++p) {
           const int h = p * g.stride_h - g.pad_h + r * g.dil_h;
           if (h < 0 || h >= g.H) continue;  // taps in the padding have no pixel to go back to
-          T* out = x + (std::size_t(c) * g.H + h) * g.W + v0;
           const T* in = row + p * Q;
+          T* out = x_c + std::size_t(h) * g.W;
           if (g.stride_w == 1) {  // contiguous on both sides: the compiler vectorizes the sum
-            for (int q = q_lo; q < q_hi; ++q) out[q] += in[q];
-          } else if (pair) {
-            const T* in_b = in + std::size_t(P) * Q;  // tap s + 1's row of col
-            for (int q = both_lo; q < both_hi; ++q) {
-              out[2 * q] += in[q];
-              out[2 * q + 1] += in_b[q];
-            }
-            // the ends only one of the two taps reaches
-            for (int q = q_lo; q < std::min(q_hi, both_lo); ++q) out[2 * q] += in[q];
-            for (int q = std::max(q_lo, both_hi); q < q_hi; ++q) out[2 * q] += in[q];
-            for (int q = b_lo; q < std::min(b_hi, both_lo); ++q) out[2 * q + 1] += in_b[q];
-            for (int q = std::max(b_lo, both_hi); q < b_hi; ++q) out[2 * q + 1] += in_b[q];
+            out += v0;
+          } else if (halves) {  // the half of tap s's parity, from its first column
+            out += (parity ? even : 0) + (v0 - parity) / 2;
           } else {
-            for (int q = q_lo; q < q_hi; ++q) out[q * g.stride_w] += in[q];
+            for (int q = q_lo; q < q_hi; ++q) out[q * g.stride_w + v0] += in[q];
+            continue;
           }
+          for (int q = q_lo; q < q_hi; ++q) out[q] += in[q];
         }
-        if (pair) ++s;  // tap s + 1 is done
       }
+    }
+    for (int h = 0; halves && h < g.H; ++h) {  // the halves back in column order
+      T* out = x_c + std::size_t(h) * g.W;
+      T split[kMaxSplitRow];
+      std::copy(out, out + g.W, split);
+      for (int i = 0; i < even; ++i) out[2 * i] = split[i];
+      for (int i = 0; i < g.W / 2; ++i) out[2 * i + 1] = split[even + i];
     }
   }
 }
@@ -503,8 +506,11 @@ void conv2d_backward_im2col(const ConvGeometry& g, const T* x, const T* w, const
                  T(0), dx_scratch, PQ);
             col2im(g, dx_scratch, dx + x_off);
           }
-          for (int k = 0; k < Kg; ++k) {
-            for (int i = 0; i < PQ; ++i) db_s[grp * Kg + k] += dy_g[std::size_t(k) * PQ + i];
+          for (int k = 0; db && k < Kg; ++k) {  // a sum per plane, in SIMD lanes
+            T sum = 0;
+#pragma omp simd reduction(+ : sum)
+            for (int i = 0; i < PQ; ++i) sum += dy_g[std::size_t(k) * PQ + i];
+            db_s[grp * Kg + k] += sum;
           }
         }
       }
