@@ -452,6 +452,13 @@ void same_masks(const ConvGeometry& g, const SamePlane& F, T* table) {
   }
 }
 
+/// The entry of the mask table for vector v of a plane: the lanes whose input under `tap` is
+/// inside the image, or with tap == R*S the lanes inside the plane.
+template <typename T>
+LaneMask vector_mask(const SamePlane& F, const T* masks, int v, int tap) {
+  return mask_at(masks, std::size_t(v) * (F.taps + 1) + tap);
+}
+
 /// Inlined whatever GCC's heuristics say: the helpers of the depthwise kernels below hand whole
 /// planes of registers (std::array<Batch<T>, N>) to each other, which a call would spill to the
 /// stack. Without it the 8x8 depthwise forward of `convbook bench conv` took 1.0 instead of 0.27
@@ -484,14 +491,13 @@ void same_block(const SamePlane& F, const T* in, const T* masks, const T* w, int
                 T* out) {
   using B = Batch<T>;
   constexpr int lanes = int(B::size);
-  const T* masks_v = masks + std::size_t(v0) * (F.taps + 1);
   B acc[VB];
   unroll<VB>([&](auto vb) { acc[vb] = B(init); });
   for (int tap = 0; tap < F.taps; ++tap) {
     const T* src = in + std::ptrdiff_t(v0) * lanes + F.offset[tap];
     const B w_tap(w[tap]);
     unroll<VB>([&](auto vb) {
-      const LaneMask m = mask_at(masks_v, std::size_t(vb) * (F.taps + 1) + tap);
+      const LaneMask m = vector_mask(F, masks, v0 + vb, tap);
       acc[vb] = xsimd::fma(w_tap, load_masked(src + vb * lanes, m), acc[vb]);
     });
   }
@@ -500,7 +506,7 @@ void same_block(const SamePlane& F, const T* in, const T* masks, const T* w, int
     if (v0 + vb + 1 < F.vectors) {
       acc[vb].store_unaligned(out_v);
     } else {  // the plane's last vector, maybe partial
-      store_masked(out_v, mask_at(masks_v, std::size_t(vb) * (F.taps + 1) + F.taps), acc[vb]);
+      store_masked(out_v, vector_mask(F, masks, v0 + vb, F.taps), acc[vb]);
     }
   });
 }
@@ -519,10 +525,7 @@ void same_backward_block(const SamePlane& F, const T* x, const T* dy, const T* m
                          const T* w_last, int v0, T* dx, T* sums) {
   using B = Batch<T>;
   constexpr int lanes = int(B::size);
-  const T* masks_v = masks + std::size_t(v0) * (F.taps + 1);
-  auto mask = [&](int vb, int tap) {
-    return mask_at(masks_v, std::size_t(vb) * (F.taps + 1) + tap);
-  };
+  auto mask = [&](int vb, int tap) { return vector_mask(F, masks, v0 + vb, tap); };
   B dy_v[VB], dx_v[VB];
   B db_sum = B::load_unaligned(sums + F.taps * lanes);
   unroll<VB>([&](auto vb) {
@@ -712,7 +715,7 @@ CONVBOOK_INLINE PaddedPlane<NV, T> load_plane(const SamePlane& F, const T* plane
   unroll<NV>([&](auto v) {
     const T* at = plane + v * Batch<T>::size;
     p[v + 1] = v + 1 < F.vectors ? Batch<T>::load_unaligned(at)
-                                 : load_masked(at, mask_at(masks, v * (F.taps + 1) + F.taps));
+                                 : load_masked(at, vector_mask(F, masks, v, F.taps));
   });
   return p;
 }
@@ -726,7 +729,7 @@ CONVBOOK_INLINE void store_plane(const SamePlane& F, const std::array<Batch<T>, 
     if (v + 1 < F.vectors) {
       out[v].store_unaligned(at);
     } else {
-      store_masked(at, mask_at(masks, v * (F.taps + 1) + F.taps), out[v]);
+      store_masked(at, vector_mask(F, masks, v, F.taps), out[v]);
     }
   });
 }
@@ -734,15 +737,15 @@ CONVBOOK_INLINE void store_plane(const SamePlane& F, const std::array<Batch<T>, 
 /// h[s][v] = vector v of the plane moved by s - 1 columns, zero where that column is outside the
 /// image: the masks of taps (1, 0) and (1, 2), which hold exactly those lanes.
 template <int NV, typename T>
-CONVBOOK_INLINE std::array<std::array<Batch<T>, NV>, 3> column_shifts(const PaddedPlane<NV, T>& in,
+CONVBOOK_INLINE std::array<std::array<Batch<T>, NV>, 3> column_shifts(const SamePlane& F,
+                                                                      const PaddedPlane<NV, T>& in,
                                                                       const SmallShifts<T>& sh,
                                                                       const T* masks) {
   std::array<std::array<Batch<T>, NV>, 3> h;
   unroll<NV>([&](auto v) {
-    const T* masks_v = masks + v * (9 + 1);  // 3x3 taps and the plane
-    h[0][v] = zero_unless(mask_at(masks_v, 3), shifted(in[v], in[v + 1], sh.left));
+    h[0][v] = zero_unless(vector_mask(F, masks, v, 3), shifted(in[v], in[v + 1], sh.left));
     h[1][v] = in[v + 1];
-    h[2][v] = zero_unless(mask_at(masks_v, 5), shifted(in[v + 1], in[v + 2], sh.right));
+    h[2][v] = zero_unless(vector_mask(F, masks, v, 5), shifted(in[v + 1], in[v + 2], sh.right));
   });
   return h;
 }
@@ -751,11 +754,12 @@ CONVBOOK_INLINE std::array<std::array<Batch<T>, NV>, 3> column_shifts(const Padd
 /// The 3x3 convolution with padding 1 of a plane in registers, the weights w9 broadcast (row
 /// by row): the row sums of the columns, then the rows moved into place.
 template <int NV, typename T>
-CONVBOOK_INLINE std::array<Batch<T>, NV> small_conv(const PaddedPlane<NV, T>& in,
+CONVBOOK_INLINE std::array<Batch<T>, NV> small_conv(const SamePlane& F,
+                                                    const PaddedPlane<NV, T>& in,
                                                     const Batch<T> (&w9)[9],
                                                     const SmallShifts<T>& sh, const T* masks) {
   using B = Batch<T>;
-  const auto h = column_shifts<NV>(in, sh, masks);
+  const auto h = column_shifts<NV>(F, in, sh, masks);
   PaddedPlane<NV, T> part[3];  // kernel row r summed over its columns, zero ends
   for (int r = 0; r < 3; ++r) {
     part[r][0] = part[r][NV + 1] = B(T(0));
@@ -780,7 +784,7 @@ void small_forward_plane(const SamePlane& F, const SmallShifts<T>& sh, const T* 
   using B = Batch<T>;
   B w9[9];
   for (int t = 0; t < 9; ++t) w9[t] = B(w[t]);
-  std::array<B, NV> y = small_conv<NV>(load_plane<NV>(F, in, masks), w9, sh, masks);
+  std::array<B, NV> y = small_conv<NV>(F, load_plane<NV>(F, in, masks), w9, sh, masks);
   unroll<NV>([&](auto v) { y[v] += B(init); });
   store_plane<NV>(F, y, masks, out);
 }
@@ -801,10 +805,10 @@ void small_backward_plane(const SamePlane& F, const SmallShifts<T>& sh, const T*
   if (dx) {
     B w9[9];
     for (int t = 0; t < 9; ++t) w9[t] = B(w[8 - t]);
-    store_plane<NV>(F, small_conv<NV>(grad, w9, sh, masks), masks, dx);
+    store_plane<NV>(F, small_conv<NV>(F, grad, w9, sh, masks), masks, dx);
   }
   if (!x) return;
-  const auto h = column_shifts<NV>(load_plane<NV>(F, x, masks), sh, masks);
+  const auto h = column_shifts<NV>(F, load_plane<NV>(F, x, masks), sh, masks);
   std::array<std::array<B, NV>, 3> rows;  // rows[r][v]: dy moved by 1 - r rows
   unroll<NV>([&](auto v) {
     rows[0][v] = shifted(grad[v + 1], grad[v + 2], sh.down);
